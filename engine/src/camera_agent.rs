@@ -1,0 +1,124 @@
+//! The camera agent: one per camera. It disciplines the camera's clock with PTP and
+//! stamps every frame in PTP time.
+//!
+//! A PTP-locked camera (ST 2059 genlock) starts each frame when its disciplined
+//! clock crosses the frame grid anchored at the PTP epoch, so cameras on the same
+//! grandmaster capture together. A free-running camera captures on its own, and
+//! the agent only stamps what it is given.
+
+use crate::frame::{CameraId, FrameMeta};
+use crate::frame_rate::FrameRate;
+use crate::node::{Input, Node, Output};
+use crate::ptp::{PtpSlave, SlaveConfig};
+use crate::time::{Nanos, Time};
+use std::collections::VecDeque;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaptureTiming {
+    /// Capture is triggered on the PTP frame grid by this agent.
+    PtpLocked,
+    /// The camera captures on its own and reports `Input::FrameCaptured`.
+    FreeRun,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CameraConfig {
+    pub camera: CameraId,
+    pub rate: FrameRate,
+    pub timing: CaptureTiming,
+    pub ptp: SlaveConfig,
+}
+
+pub struct CameraAgent {
+    camera: CameraId,
+    rate: FrameRate,
+    timing: CaptureTiming,
+    slave: PtpSlave,
+    /// Grid index of the next PTP-locked capture.
+    next_index: i64,
+    seq: u64,
+    outputs: VecDeque<Output>,
+}
+
+impl CameraAgent {
+    pub fn new(config: CameraConfig, now: Time) -> Self {
+        let slave = PtpSlave::new(config.ptp);
+        let next_index = config.rate.index_at_or_after(slave.clock().time_at(now));
+        CameraAgent {
+            camera: config.camera,
+            rate: config.rate,
+            timing: config.timing,
+            slave,
+            next_index,
+            seq: 0,
+            outputs: VecDeque::new(),
+        }
+    }
+
+    pub fn slave(&self) -> &PtpSlave {
+        &self.slave
+    }
+
+    fn capture_deadline(&self) -> Option<Time> {
+        match self.timing {
+            CaptureTiming::PtpLocked => Some(
+                self.slave
+                    .clock()
+                    .base_at(self.rate.frame_time(self.next_index)),
+            ),
+            CaptureTiming::FreeRun => None,
+        }
+    }
+
+    fn stamp(&mut self, raw: Time) -> Time {
+        let capture = self.slave.clock().time_at(raw);
+        self.outputs.push_back(Output::Frame(FrameMeta {
+            camera: self.camera,
+            seq: self.seq,
+            capture,
+            rate: self.rate,
+            lock: self.slave.servo_state(),
+        }));
+        self.seq += 1;
+        capture
+    }
+}
+
+impl Node for CameraAgent {
+    fn handle_input(&mut self, now: Time, input: Input<'_>) {
+        match input {
+            Input::Packet { from, bytes, rx } => self.slave.handle_packet(now, from, bytes, rx),
+            Input::TxTimestamp { token, tx } => self.slave.handle_tx_timestamp(token, tx),
+            Input::FrameCaptured { raw } => {
+                if self.timing == CaptureTiming::FreeRun {
+                    self.stamp(raw);
+                }
+            }
+            Input::FrameArrived(_) => {}
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Time) {
+        self.slave.handle_timeout(now);
+        if self.capture_deadline().is_some_and(|d| now >= d) {
+            let capture = self.stamp(now);
+            // After a clock step the grid moves under us: never reuse an index,
+            // and skip the instants the step jumped over.
+            let next = self.rate.index_at_or_after(capture + Nanos(1));
+            self.next_index = next.max(self.next_index + 1);
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Time> {
+        [self.slave.poll_timeout(), self.capture_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    fn poll_output(&mut self) -> Option<Output> {
+        self.slave
+            .poll_output()
+            .or_else(|| self.outputs.pop_front())
+    }
+}

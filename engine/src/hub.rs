@@ -1,0 +1,260 @@
+//! The sync hub: collects stamped frames from every camera and releases frame sets
+//! on a reference cadence, after a fixed buffer delay (the adaptive buffer comes
+//! later and is measured against this one).
+//!
+//! Each frame goes to the reference instant nearest its stamp; when two frames of
+//! one camera land on the same instant (a faster camera, a duplicate) the nearer
+//! one stays. Every frame that reaches the hub ends in exactly one place: a frame
+//! set, or a `FrameAccount` with the reason it is in none.
+
+use crate::frame::{AccountReason, FrameAccount, FrameMeta, FrameSet};
+use crate::frame_rate::FrameRate;
+use crate::node::{Input, Node, Output};
+use crate::ptp::{PtpSlave, SlaveConfig};
+use crate::time::{Nanos, Time};
+use std::collections::VecDeque;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HubConfig {
+    pub cameras: u16,
+    pub reference_rate: FrameRate,
+    /// Sets are released this long after their reference instant.
+    pub buffer: Nanos,
+    /// Frames stamped further ahead of the oldest open set than this are refused,
+    /// which bounds the hub's memory.
+    pub window: Nanos,
+    pub ptp: SlaveConfig,
+}
+
+pub struct Hub {
+    config: HubConfig,
+    slave: PtpSlave,
+    /// Open sets, indexed from `first_open`.
+    open: VecDeque<Vec<Option<FrameMeta>>>,
+    first_open: Option<i64>,
+    /// The first index the hub ever collected; earlier frames were never awaited.
+    first_index: Option<i64>,
+    max_open: usize,
+    outputs: VecDeque<Output>,
+}
+
+impl Hub {
+    pub fn new(config: HubConfig) -> Self {
+        let period = config.reference_rate.period().0.max(1);
+        let max_open = (config.window.0 / period).max(1) as usize;
+        Hub {
+            slave: PtpSlave::new(config.ptp.clone()),
+            config,
+            open: VecDeque::new(),
+            first_open: None,
+            first_index: None,
+            max_open,
+            outputs: VecDeque::new(),
+        }
+    }
+
+    pub fn slave(&self) -> &PtpSlave {
+        &self.slave
+    }
+
+    fn account(&mut self, frame: FrameMeta, reason: AccountReason) {
+        self.outputs
+            .push_back(Output::FrameAccounted(FrameAccount { frame, reason }));
+    }
+
+    fn release_deadline(&self) -> Option<Time> {
+        let first = self.first_open?;
+        let due = self.config.reference_rate.frame_time(first) + self.config.buffer;
+        Some(self.slave.clock().base_at(due))
+    }
+
+    fn handle_frame(&mut self, frame: FrameMeta) {
+        let cam = frame.camera.0 as usize;
+        if frame.camera.0 >= self.config.cameras {
+            return self.account(frame, AccountReason::UnknownCamera);
+        }
+        let rate = self.config.reference_rate;
+        let k = rate.nearest_index(frame.capture);
+        let first = *self.first_open.get_or_insert(k);
+        self.first_index.get_or_insert(k);
+        if k < first {
+            let reason = if self.first_index.is_some_and(|f| k >= f) {
+                AccountReason::Late
+            } else {
+                AccountReason::OutOfWindow
+            };
+            return self.account(frame, reason);
+        }
+        let slot = (k - first) as usize;
+        if slot >= self.max_open {
+            return self.account(frame, AccountReason::OutOfWindow);
+        }
+        let cameras = self.config.cameras as usize;
+        while self.open.len() <= slot {
+            self.open.push_back(vec![None; cameras]);
+        }
+        let reference = rate.frame_time(k);
+        let held = &mut self.open[slot][cam];
+        match held {
+            Some(other) if (other.capture - reference).abs() <= (frame.capture - reference).abs() => {
+                self.account(frame, AccountReason::Superseded);
+            }
+            _ => {
+                if let Some(displaced) = held.replace(frame) {
+                    self.account(displaced, AccountReason::Superseded);
+                }
+            }
+        }
+    }
+
+    fn release_due(&mut self, now: Time) {
+        while let Some(deadline) = self.release_deadline() {
+            if now < deadline {
+                break;
+            }
+            let index = self.first_open.expect("a deadline implies an open set");
+            let frames = self
+                .open
+                .pop_front()
+                .unwrap_or_else(|| vec![None; self.config.cameras as usize]);
+            self.first_open = Some(index + 1);
+            self.outputs.push_back(Output::FrameSet(FrameSet {
+                index,
+                reference: self.config.reference_rate.frame_time(index),
+                frames,
+                released_at: self.slave.clock().time_at(now),
+            }));
+        }
+    }
+}
+
+impl Node for Hub {
+    fn handle_input(&mut self, now: Time, input: Input<'_>) {
+        match input {
+            Input::Packet { from, bytes, rx } => self.slave.handle_packet(now, from, bytes, rx),
+            Input::TxTimestamp { token, tx } => self.slave.handle_tx_timestamp(token, tx),
+            Input::FrameArrived(frame) => self.handle_frame(frame),
+            Input::FrameCaptured { .. } => {}
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Time) {
+        self.slave.handle_timeout(now);
+        self.release_due(now);
+    }
+
+    fn poll_timeout(&self) -> Option<Time> {
+        [self.slave.poll_timeout(), self.release_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    fn poll_output(&mut self) -> Option<Output> {
+        self.slave
+            .poll_output()
+            .or_else(|| self.outputs.pop_front())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::CameraId;
+    use crate::ptp::servo::PiConfig;
+    use crate::ptp::wire::{ClockIdentity, PortIdentity};
+    use crate::ptp::ServoState;
+
+    fn hub(cameras: u16) -> Hub {
+        Hub::new(HubConfig {
+            cameras,
+            reference_rate: FrameRate::new(50, 1).unwrap(),
+            buffer: Nanos::from_millis(100),
+            window: Nanos::from_secs(2),
+            ptp: SlaveConfig {
+                domain: 0,
+                port_identity: PortIdentity {
+                    clock_identity: ClockIdentity([9; 8]),
+                    port_number: 1,
+                },
+                log_min_delay_req_interval: 0,
+                log_sync_interval: 0,
+                servo: PiConfig::hardware(),
+                delay_filter_length: 10,
+                unicast_delay_req: true,
+            },
+        })
+    }
+
+    fn frame(camera: u16, seq: u64, capture_ms: i64, rate: &str) -> FrameMeta {
+        FrameMeta {
+            camera: CameraId(camera),
+            seq,
+            capture: Time(capture_ms * 1_000_000),
+            rate: rate.parse().unwrap(),
+            lock: ServoState::Locked,
+        }
+    }
+
+    fn drain(h: &mut Hub) -> (Vec<FrameSet>, Vec<FrameAccount>) {
+        let (mut sets, mut accounts) = (vec![], vec![]);
+        while let Some(o) = h.poll_output() {
+            match o {
+                Output::FrameSet(s) => sets.push(s),
+                Output::FrameAccounted(a) => accounts.push(a),
+                _ => {}
+            }
+        }
+        (sets, accounts)
+    }
+
+    #[test]
+    fn sets_are_released_after_the_buffer_and_late_frames_are_accounted() {
+        let mut h = hub(2);
+        let now = Time(1_000_000_000);
+        h.handle_input(now, Input::FrameArrived(frame(0, 0, 1_000, "50")));
+        h.handle_input(now, Input::FrameArrived(frame(1, 0, 1_000, "50")));
+        h.handle_input(now, Input::FrameArrived(frame(0, 1, 1_020, "50")));
+        assert_eq!(h.poll_timeout(), Some(Time(1_100_000_000)));
+        h.handle_timeout(Time(1_100_000_000));
+        let (sets, accounts) = drain(&mut h);
+        assert_eq!(sets.len(), 1);
+        assert!(sets[0].is_complete());
+        assert!(accounts.is_empty());
+        h.handle_timeout(Time(1_120_000_000));
+        h.handle_input(
+            Time(1_130_000_000),
+            Input::FrameArrived(frame(1, 1, 1_020, "50")),
+        );
+        let (sets, accounts) = drain(&mut h);
+        assert_eq!(sets.len(), 1);
+        assert_eq!(sets[0].frames[1], None);
+        assert_eq!(accounts.len(), 1);
+        assert_eq!(accounts[0].reason, AccountReason::Late);
+    }
+
+    #[test]
+    fn the_frame_nearest_the_instant_wins_and_the_other_is_accounted() {
+        let mut h = hub(1);
+        // 59.94 frames at 0 and 16.683 ms both round to the 50 fps instant 0 / 20 ms.
+        h.handle_input(Time(0), Input::FrameArrived(frame(0, 0, 1_000, "59.94")));
+        h.handle_input(Time(0), Input::FrameArrived(frame(0, 1, 1_017, "59.94")));
+        h.handle_input(Time(0), Input::FrameArrived(frame(0, 2, 1_033, "59.94")));
+        h.handle_timeout(Time(1_140_000_000));
+        let (sets, accounts) = drain(&mut h);
+        assert_eq!(sets.len(), 3, "instants 1000, 1020, 1040 ms");
+        assert_eq!(sets[0].frames[0].unwrap().seq, 0);
+        assert_eq!(sets[1].frames[0].unwrap().seq, 1);
+        assert_eq!(sets[2].frames[0].unwrap().seq, 2);
+        assert!(accounts.is_empty());
+        let mut h = hub(1);
+        h.handle_input(Time(0), Input::FrameArrived(frame(0, 0, 1_004, "59.94")));
+        h.handle_input(Time(0), Input::FrameArrived(frame(0, 1, 1_001, "59.94")));
+        h.handle_input(Time(0), Input::FrameArrived(frame(0, 2, 5_000, "59.94")));
+        let (_, accounts) = drain(&mut h);
+        assert_eq!(accounts.len(), 2);
+        assert_eq!(accounts[0].frame.seq, 0);
+        assert_eq!(accounts[0].reason, AccountReason::Superseded);
+        assert_eq!(accounts[1].reason, AccountReason::OutOfWindow);
+    }
+}

@@ -1,0 +1,99 @@
+//! The node interface every engine state machine offers its driver.
+//!
+//! Drivers (the simulator's world kernel, the live tokio driver) own all I/O and
+//! timers. They hand a node its inputs with `now` — a reading of the node's own
+//! free-running base clock — then drain `poll_output` and arm one timer for
+//! `poll_timeout`, calling `handle_timeout` when it fires. Same inputs, same
+//! outputs, whoever drives.
+
+use crate::frame::{FrameAccount, FrameMeta, FrameSet};
+use crate::ptp::ServoReport;
+use crate::time::Time;
+
+/// An opaque address of a peer, chosen by the driver (a socket address in live
+/// mode, a host index in the simulator). The engine only hands it back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PeerAddr(pub u32);
+
+/// Where a packet goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Destination {
+    /// The PTP multicast group of the node's domain.
+    Multicast,
+    Unicast(PeerAddr),
+}
+
+/// Proof that a transmit timestamp is owed. Neither `Copy` nor `Clone`: the
+/// driver hands each one back exactly once, with the time the packet left.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TxToken(u64);
+
+impl TxToken {
+    pub(crate) fn new(id: u64) -> Self {
+        TxToken(id)
+    }
+    pub(crate) fn id(&self) -> u64 {
+        self.0
+    }
+}
+
+/// What a driver tells a node.
+#[derive(Debug)]
+pub enum Input<'a> {
+    /// A packet arrived. `rx` is its receive timestamp on the node's base clock
+    /// (hardware or software); general messages carry one too and may ignore it.
+    Packet {
+        from: PeerAddr,
+        bytes: &'a [u8],
+        rx: Time,
+    },
+    /// The transmit timestamp of a packet sent with a token, on the base clock.
+    TxTimestamp { token: TxToken, tx: Time },
+    /// A free-running camera delivered a frame it captured at base time `raw`.
+    FrameCaptured { raw: Time },
+    /// A frame's metadata reached the hub.
+    FrameArrived(FrameMeta),
+}
+
+/// What a node asks its driver to do, or reports.
+#[derive(Debug)]
+pub enum Output {
+    Send {
+        to: Destination,
+        /// Event messages (Sync, Delay_Req) go to port 319, general ones to 320.
+        event: bool,
+        bytes: Vec<u8>,
+        /// Present when the node needs the transmit timestamp back.
+        token: Option<TxToken>,
+    },
+    /// A servo update, as ptp4l's `master offset ... s2 freq ... path delay` line.
+    Servo(ServoReport),
+    /// A camera agent stamped a frame; the driver carries it to the hub.
+    Frame(FrameMeta),
+    /// The hub released a frame set.
+    FrameSet(FrameSet),
+    /// The hub accounted for a frame that is in no frame set, with the reason.
+    FrameAccounted(FrameAccount),
+    /// A malformed or unexpected packet was counted and dropped.
+    Dropped(DropReason),
+}
+
+/// Why a node discarded a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropReason {
+    Malformed,
+    WrongDomain,
+    Unexpected,
+}
+
+/// The interface drivers program against.
+pub trait Node {
+    /// Handles one input at base time `now`.
+    fn handle_input(&mut self, now: Time, input: Input<'_>);
+    /// Called when base time has reached `poll_timeout()`.
+    fn handle_timeout(&mut self, now: Time);
+    /// The next base-clock instant at which `handle_timeout` is due.
+    fn poll_timeout(&self) -> Option<Time>;
+    /// The next pending output.
+    fn poll_output(&mut self) -> Option<Output>;
+}

@@ -1,0 +1,259 @@
+//! A PTP master port: two-step Sync + Follow_Up, Announce, and Delay_Resp to every
+//! Delay_Req. Its time is its base clock: a grandmaster is the reference.
+
+use super::wire::{
+    AnnounceBody, ClockIdentity, ClockQuality, DelayRespBody, FollowUpBody, Header, MessageBody,
+    MessageType, PortIdentity, PtpMessage, SyncBody,
+};
+use crate::node::{Destination, DropReason, Input, Node, Output, PeerAddr, TxToken};
+use crate::time::{Nanos, Time, WireTimestamp};
+use std::collections::VecDeque;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MasterConfig {
+    pub domain: u8,
+    pub port_identity: PortIdentity,
+    pub log_sync_interval: i8,
+    pub log_announce_interval: i8,
+    pub log_min_delay_req_interval: i8,
+    pub priority1: u8,
+    pub priority2: u8,
+    pub clock_quality: ClockQuality,
+    pub current_utc_offset: i16,
+    /// 0x20 GNSS, 0xA0 internal oscillator.
+    pub time_source: u8,
+    /// Delay_Resp by unicast to the requester (ptp4l's hybrid_e2e) or multicast.
+    pub unicast_delay_resp: bool,
+}
+
+impl MasterConfig {
+    /// A GNSS-locked grandmaster with ptp4l-like defaults.
+    pub fn grandmaster(clock_identity: ClockIdentity, domain: u8, log_sync_interval: i8) -> Self {
+        MasterConfig {
+            domain,
+            port_identity: PortIdentity {
+                clock_identity,
+                port_number: 1,
+            },
+            log_sync_interval,
+            log_announce_interval: 1,
+            log_min_delay_req_interval: log_sync_interval,
+            priority1: 128,
+            priority2: 128,
+            clock_quality: ClockQuality {
+                clock_class: 6,
+                clock_accuracy: 0x21,
+                offset_scaled_log_variance: 0x4e5d,
+            },
+            current_utc_offset: 37,
+            time_source: 0x20,
+            unicast_delay_resp: true,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MasterCounters {
+    pub syncs_sent: u64,
+    pub delay_resps_sent: u64,
+    pub malformed: u64,
+    pub ignored: u64,
+}
+
+pub struct PtpMaster {
+    config: MasterConfig,
+    next_sync: Time,
+    next_announce: Time,
+    sync_seq: u16,
+    announce_seq: u16,
+    /// The Sync whose transmit timestamp is awaited: (token id, sequence id).
+    awaiting_tx: Option<(u64, u16)>,
+    next_token: u64,
+    outputs: VecDeque<Output>,
+    counters: MasterCounters,
+}
+
+impl PtpMaster {
+    pub fn new(config: MasterConfig, now: Time) -> Self {
+        PtpMaster {
+            config,
+            next_sync: now,
+            next_announce: now,
+            sync_seq: 0,
+            announce_seq: 0,
+            awaiting_tx: None,
+            next_token: 0,
+            outputs: VecDeque::new(),
+            counters: MasterCounters::default(),
+        }
+    }
+
+    pub fn counters(&self) -> MasterCounters {
+        self.counters
+    }
+
+    fn header(&self, message_type: MessageType, seq: u16, log_interval: i8) -> Header {
+        Header::new(
+            message_type,
+            self.config.domain,
+            self.config.port_identity,
+            seq,
+            log_interval,
+        )
+    }
+
+    fn send(&mut self, to: Destination, msg: PtpMessage, token: Option<TxToken>) {
+        self.outputs.push_back(Output::Send {
+            to,
+            event: msg.is_event(),
+            bytes: msg.to_bytes(),
+            token,
+        });
+    }
+
+    fn handle_sync_timer(&mut self, now: Time) {
+        let seq = self.sync_seq;
+        self.sync_seq = self.sync_seq.wrapping_add(1);
+        let mut header = self.header(MessageType::Sync, seq, self.config.log_sync_interval);
+        header.flags.two_step = true;
+        let msg = PtpMessage::new(
+            header,
+            MessageBody::Sync(SyncBody {
+                origin_timestamp: WireTimestamp::from_time(now),
+            }),
+        );
+        let id = self.next_token;
+        self.next_token += 1;
+        self.awaiting_tx = Some((id, seq));
+        self.counters.syncs_sent += 1;
+        self.send(Destination::Multicast, msg, Some(TxToken::new(id)));
+    }
+
+    fn handle_announce_timer(&mut self, now: Time) {
+        let seq = self.announce_seq;
+        self.announce_seq = self.announce_seq.wrapping_add(1);
+        let mut header = self.header(
+            MessageType::Announce,
+            seq,
+            self.config.log_announce_interval,
+        );
+        header.flags.ptp_timescale = true;
+        header.flags.current_utc_offset_valid = true;
+        let c = &self.config;
+        let msg = PtpMessage::new(
+            header,
+            MessageBody::Announce(AnnounceBody {
+                origin_timestamp: WireTimestamp::from_time(now),
+                current_utc_offset: c.current_utc_offset,
+                grandmaster_priority1: c.priority1,
+                grandmaster_clock_quality: c.clock_quality,
+                grandmaster_priority2: c.priority2,
+                grandmaster_identity: c.port_identity.clock_identity,
+                steps_removed: 0,
+                time_source: c.time_source,
+            }),
+        );
+        self.send(Destination::Multicast, msg, None);
+    }
+
+    fn handle_tx_timestamp(&mut self, token: TxToken, tx: Time) {
+        let Some((id, seq)) = self.awaiting_tx else {
+            return;
+        };
+        if id != token.id() {
+            return;
+        }
+        self.awaiting_tx = None;
+        let header = self.header(MessageType::FollowUp, seq, self.config.log_sync_interval);
+        let msg = PtpMessage::new(
+            header,
+            MessageBody::FollowUp(FollowUpBody {
+                precise_origin_timestamp: WireTimestamp::from_time(tx),
+            }),
+        );
+        self.send(Destination::Multicast, msg, None);
+    }
+
+    fn handle_packet(&mut self, from: PeerAddr, bytes: &[u8], rx: Time) {
+        let msg = match PtpMessage::decode(bytes) {
+            Ok(m) => m,
+            Err(_) => {
+                self.counters.malformed += 1;
+                self.outputs.push_back(Output::Dropped(DropReason::Malformed));
+                return;
+            }
+        };
+        if msg.header.domain_number != self.config.domain {
+            self.counters.ignored += 1;
+            return;
+        }
+        if !matches!(msg.body, MessageBody::DelayReq(_)) {
+            self.counters.ignored += 1;
+            return;
+        }
+        let mut header = self.header(
+            MessageType::DelayResp,
+            msg.header.sequence_id,
+            self.config.log_min_delay_req_interval,
+        );
+        // The requester's residence-time corrections travel back to it.
+        header.correction = msg.header.correction;
+        let reply = PtpMessage::new(
+            header,
+            MessageBody::DelayResp(DelayRespBody {
+                receive_timestamp: WireTimestamp::from_time(rx),
+                requesting_port_identity: msg.header.source_port_identity,
+            }),
+        );
+        let to = if self.config.unicast_delay_resp {
+            Destination::Unicast(from)
+        } else {
+            Destination::Multicast
+        };
+        self.counters.delay_resps_sent += 1;
+        self.send(to, reply, None);
+    }
+}
+
+fn advance(deadline: &mut Time, now: Time, interval: Nanos) {
+    while *deadline <= now {
+        *deadline += interval;
+    }
+}
+
+impl Node for PtpMaster {
+    fn handle_input(&mut self, _now: Time, input: Input<'_>) {
+        match input {
+            Input::Packet { from, bytes, rx } => self.handle_packet(from, bytes, rx),
+            Input::TxTimestamp { token, tx } => self.handle_tx_timestamp(token, tx),
+            Input::FrameCaptured { .. } | Input::FrameArrived(_) => {}
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Time) {
+        if now >= self.next_sync {
+            self.handle_sync_timer(now);
+            advance(
+                &mut self.next_sync,
+                now,
+                Nanos::from_log2_secs(self.config.log_sync_interval),
+            );
+        }
+        if now >= self.next_announce {
+            self.handle_announce_timer(now);
+            advance(
+                &mut self.next_announce,
+                now,
+                Nanos::from_log2_secs(self.config.log_announce_interval),
+            );
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Time> {
+        Some(self.next_sync.min(self.next_announce))
+    }
+
+    fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+}

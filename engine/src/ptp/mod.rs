@@ -1,0 +1,12 @@
+//! Precision Time Protocol (IEEE 1588-2019): the wire codec, the ports, the delay
+//! filter and the servos.
+
+pub mod delay_filter;
+pub mod master;
+pub mod servo;
+pub mod slave;
+pub mod wire;
+
+pub use master::{MasterConfig, PtpMaster};
+pub use servo::{ServoReport, ServoState};
+pub use slave::{PtpSlave, SlaveConfig, SlaveCounters};

@@ -1,0 +1,26 @@
+//! camsync-sim: the seeded, deterministic world kernel.
+//!
+//! One seed decides everything: oscillators, network delays and losses,
+//! timestamping noise. The engine's nodes run unchanged against simulated time,
+//! and the run is scored against ground truth only the simulator knows.
+
+pub mod latency;
+pub mod oscillator;
+pub mod rng;
+pub mod scenario;
+pub mod score;
+pub mod trace;
+pub mod truth;
+pub mod units;
+pub mod world;
+
+pub use scenario::{Scenario, ScenarioError};
+pub use score::Score;
+pub use world::World;
+
+/// Runs a scenario with a seed and judges it against its `[expect]` table.
+pub fn run(scenario: &Scenario, seed: u64) -> Score {
+    let mut score = World::new(scenario, seed).run();
+    score.judge(scenario);
+    score
+}

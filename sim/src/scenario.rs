@@ -1,0 +1,548 @@
+//! Scenario files: TOML describing one world (seed, duration, network, clocks,
+//! cameras, PTP, hub) and the thresholds its score must meet.
+//!
+//! Every table denies unknown fields, and every value checks itself as it is read,
+//! so a mistake is reported as `file:line:col: message (field `name`)`.
+
+use crate::units::{Dur, NonNeg, PosDur, Positive, Probability, Rate};
+use camsync_engine::Nanos;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use toml::Spanned;
+
+/// The embedded default: the clean 4-camera studio.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/studio-4cam.toml");
+pub const DEFAULT_SCENARIO_PATH: &str = "scenarios/studio-4cam.toml";
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Defaults to the file's stem.
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    pub seed: u64,
+    pub duration: PosDur,
+    #[serde(default)]
+    pub ptp: PtpSpec,
+    #[serde(default)]
+    pub network: NetworkSpec,
+    #[serde(default)]
+    pub timestamping: TimestampingSpec,
+    #[serde(default)]
+    pub video: VideoSpec,
+    #[serde(default)]
+    pub grandmaster: OscillatorSpec,
+    #[serde(default = "OscillatorSpec::typical_tcxo")]
+    pub clocks: OscillatorSpec,
+    pub cameras: Vec<CameraGroup>,
+    pub hub: HubSpec,
+    #[serde(default)]
+    pub score: ScoreSpec,
+    #[serde(default)]
+    pub expect: BTreeMap<String, BTreeMap<Spanned<String>, Bound>>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ServoKind {
+    Pi,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DelayRespMode {
+    Unicast,
+    Multicast,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PtpSpec {
+    pub domain: u8,
+    pub log_sync_interval: LogInterval,
+    pub log_delay_req_interval: LogInterval,
+    pub log_announce_interval: LogInterval,
+    pub servo: ServoKind,
+    pub first_step_threshold: PosDur,
+    pub step_threshold: PosDur,
+    pub delay_filter_length: FilterLength,
+    pub delay_resp: DelayRespMode,
+    /// PI gains; by default ptp4l's for the timestamping mode.
+    pub pi_kp_scale: Option<NonNeg>,
+    pub pi_ki_scale: Option<NonNeg>,
+}
+
+impl Default for PtpSpec {
+    fn default() -> Self {
+        PtpSpec {
+            domain: 0,
+            log_sync_interval: LogInterval(0),
+            log_delay_req_interval: LogInterval(0),
+            log_announce_interval: LogInterval(1),
+            servo: ServoKind::Pi,
+            first_step_threshold: PosDur(Nanos::from_micros(20)),
+            step_threshold: PosDur(Nanos::ZERO),
+            delay_filter_length: FilterLength(10),
+            delay_resp: DelayRespMode::Unicast,
+            pi_kp_scale: None,
+            pi_ki_scale: None,
+        }
+    }
+}
+
+/// A PTP message interval as a power of two seconds, -7 (128 Hz) to 4 (16 s).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogInterval(pub i8);
+
+impl<'de> Deserialize<'de> for LogInterval {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = i64::deserialize(d)?;
+        if !(-7..=4).contains(&v) {
+            return Err(serde::de::Error::custom(format!(
+                "a log2 interval must be in -7..=4 (128 Hz to 1/16 Hz), got {v}"
+            )));
+        }
+        Ok(LogInterval(v as i8))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FilterLength(pub usize);
+
+impl<'de> Deserialize<'de> for FilterLength {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = i64::deserialize(d)?;
+        if !(1..=1024).contains(&v) {
+            return Err(serde::de::Error::custom(format!(
+                "a filter length must be in 1..=1024, got {v}"
+            )));
+        }
+        Ok(FilterLength(v as usize))
+    }
+}
+
+/// A one-way delay distribution. Samples below zero are clamped to zero.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(tag = "dist", rename_all = "lowercase", deny_unknown_fields)]
+pub enum LatencySpec {
+    Constant {
+        value: PosDur,
+    },
+    /// Gaussian around a mean.
+    Normal { mean: PosDur, sd: PosDur },
+    /// `min` plus a log-normal with the given median above `min` and shape sigma:
+    /// a heavy right tail, as queues in loaded switches produce.
+    Lognormal {
+        #[serde(default)]
+        min: PosDur,
+        median: PosDur,
+        sigma: NonNeg,
+    },
+    /// `min` plus an exponential with the given mean above `min`.
+    Exponential {
+        #[serde(default)]
+        min: PosDur,
+        mean: PosDur,
+    },
+    /// Pareto with scale `min` and the given shape (smaller shape: heavier tail).
+    Pareto { min: PosDur, shape: Positive },
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkSpec {
+    pub latency: LatencySpec,
+    /// Extra delay on the master-to-slave direction only (negative: slave-to-master).
+    pub asymmetry: Dur,
+    pub loss: Probability,
+}
+
+impl Default for NetworkSpec {
+    fn default() -> Self {
+        NetworkSpec {
+            latency: LatencySpec::Normal {
+                mean: PosDur(Nanos::from_micros(20)),
+                sd: PosDur(Nanos(100)),
+            },
+            asymmetry: Dur::default(),
+            loss: Probability(0.0),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TimestampingMode {
+    Hardware,
+    Software,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimestampingSpec {
+    pub mode: TimestampingMode,
+    /// Hardware: standard deviation of the stamping noise.
+    pub noise: PosDur,
+    /// Software: how late a receive stamp (and how early a transmit stamp) is taken.
+    pub stack_latency: LatencySpec,
+}
+
+impl Default for TimestampingSpec {
+    fn default() -> Self {
+        TimestampingSpec {
+            mode: TimestampingMode::Hardware,
+            noise: PosDur(Nanos(5)),
+            stack_latency: LatencySpec::Lognormal {
+                min: PosDur(Nanos::from_micros(2)),
+                median: PosDur(Nanos::from_micros(15)),
+                sigma: NonNeg(0.6),
+            },
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VideoSpec {
+    /// Capture to arrival at the hub: readout, encode, transport.
+    pub latency: LatencySpec,
+    pub loss: Probability,
+}
+
+impl Default for VideoSpec {
+    fn default() -> Self {
+        VideoSpec {
+            latency: LatencySpec::Lognormal {
+                min: PosDur(Nanos::from_millis(4)),
+                median: PosDur(Nanos::from_millis(2)),
+                sigma: NonNeg(0.5),
+            },
+            loss: Probability(0.0),
+        }
+    }
+}
+
+/// An oscillator class. Each clock draws its own values from the seed: a
+/// frequency offset uniform in ±`freq_offset_ppm`, a start offset uniform in
+/// ±`initial_offset`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OscillatorSpec {
+    pub freq_offset_ppm: NonNeg,
+    pub initial_offset: PosDur,
+    /// Random-walk frequency noise: ppb per √s.
+    pub wander_ppb: NonNeg,
+    /// A sinusoidal temperature term: amplitude (ppb) and period.
+    pub temperature_ppb: NonNeg,
+    pub temperature_period: PosDur,
+    /// Phase steps at given times (the oscillator jumps).
+    pub steps: Vec<PhaseStep>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseStep {
+    pub at: PosDur,
+    pub by: Dur,
+    /// Which clock: "grandmaster", "hub", or a camera name such as "cam3";
+    /// absent: every clock of the class.
+    pub clock: Option<String>,
+}
+
+impl Default for OscillatorSpec {
+    /// A GNSS-disciplined grandmaster: no offset, no wander.
+    fn default() -> Self {
+        OscillatorSpec {
+            freq_offset_ppm: NonNeg(0.0),
+            initial_offset: PosDur(Nanos::ZERO),
+            wander_ppb: NonNeg(0.0),
+            temperature_ppb: NonNeg(0.0),
+            temperature_period: PosDur(Nanos::from_secs(600)),
+            steps: Vec::new(),
+        }
+    }
+}
+
+impl OscillatorSpec {
+    /// A TCXO as found in cameras and NICs.
+    pub fn typical_tcxo() -> Self {
+        OscillatorSpec {
+            freq_offset_ppm: NonNeg(10.0),
+            initial_offset: PosDur(Nanos::from_micros(100)),
+            wander_ppb: NonNeg(1.0),
+            ..Self::default()
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum SyncMode {
+    PtpLocked,
+    FreeRun,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraGroup {
+    #[serde(default = "one")]
+    pub count: u16,
+    pub rate: Rate,
+    #[serde(default = "ptp_locked")]
+    pub sync: SyncMode,
+    /// Overrides `[video] latency` for this group.
+    pub video_latency: Option<LatencySpec>,
+}
+
+fn one() -> u16 {
+    1
+}
+fn ptp_locked() -> SyncMode {
+    SyncMode::PtpLocked
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubSpec {
+    pub reference_rate: Rate,
+    /// Fixed buffer: sets are released this long after their reference instant.
+    #[serde(default = "default_buffer")]
+    pub buffer: PosDur,
+}
+
+fn default_buffer() -> PosDur {
+    PosDur(Nanos::from_millis(200))
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScoreSpec {
+    /// A clock is locked once |offset| stays below this for `lock_hold`.
+    pub lock_threshold: PosDur,
+    pub lock_hold: PosDur,
+    /// How often the true offset of every clock is sampled.
+    pub sample_interval: PosDur,
+}
+
+impl Default for ScoreSpec {
+    fn default() -> Self {
+        ScoreSpec {
+            lock_threshold: PosDur(Nanos::from_micros(1)),
+            lock_hold: PosDur(Nanos::from_secs(1)),
+            sample_interval: PosDur(Nanos::from_millis(125)),
+        }
+    }
+}
+
+/// A threshold on one score key.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Bound {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// A scenario problem, located in its file.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{file}:{line}:{column}: {message}{}", field.as_ref().map(|f| format!(" (field `{f}`)")).unwrap_or_default())]
+pub struct ScenarioError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+/// The score keys an `[expect]` table may name.
+pub type KnownKeys<'a> = &'a dyn Fn(&str) -> bool;
+
+impl Scenario {
+    pub fn from_file(path: &Path, known: KnownKeys<'_>) -> Result<Scenario, ScenarioError> {
+        let display = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            file: display.clone(),
+            line: 0,
+            column: 0,
+            field: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        let mut s = Self::parse(&text, &display, known)?;
+        if s.name.is_none() {
+            s.name = path.file_stem().map(|x| x.to_string_lossy().into_owned());
+        }
+        Ok(s)
+    }
+
+    pub fn parse(text: &str, file: &str, known: KnownKeys<'_>) -> Result<Scenario, ScenarioError> {
+        let scenario: Scenario = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            locate(text, file, span.start, e.message().trim().to_string())
+        })?;
+        scenario.check(text, file, known)?;
+        Ok(scenario)
+    }
+
+    pub fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or("unnamed")
+    }
+
+    pub fn camera_count(&self) -> usize {
+        self.cameras.iter().map(|g| g.count as usize).sum()
+    }
+
+    /// Checks that need more than one value.
+    fn check(&self, text: &str, file: &str, known: KnownKeys<'_>) -> Result<(), ScenarioError> {
+        let at_key = |key: &str, message: String| {
+            let offset = find_key(text, key).unwrap_or(0);
+            let mut e = locate(text, file, offset, message);
+            e.field = Some(key.to_string());
+            e
+        };
+        if self.duration.ns() == 0 {
+            return Err(at_key("duration", "the duration must be longer than 0".into()));
+        }
+        if self.duration.ns() > Nanos::from_secs(30 * 86_400).0 {
+            return Err(at_key("duration", "the duration is limited to 30 days".into()));
+        }
+        let cams = self.camera_count();
+        if cams == 0 || cams > 4096 {
+            return Err(at_key(
+                "cameras",
+                format!("a scenario needs 1 to 4096 cameras, this one has {cams}"),
+            ));
+        }
+        if self.score.sample_interval.ns() == 0 {
+            return Err(at_key("sample_interval", "must be longer than 0".into()));
+        }
+        for (section, keys) in &self.expect {
+            for (key, bound) in keys {
+                let full = format!("{section}.{}", key.get_ref());
+                let located = |message: String| {
+                    let mut e = locate(text, file, key.span().start, message);
+                    e.field = Some(format!("expect.{full}"));
+                    e
+                };
+                if !known(&full) {
+                    return Err(located(format!("`{full}` is not a score key")));
+                }
+                if bound.min.is_none() && bound.max.is_none() {
+                    return Err(located("an expectation needs `min`, `max` or both".into()));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Turns a byte offset into `file:line:col` and names the key written on that line.
+fn locate(text: &str, file: &str, offset: usize, message: String) -> ScenarioError {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let column = before[line_start..].chars().count() + 1;
+    let line_text = text[line_start..].lines().next().unwrap_or("");
+    let field = line_text
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').to_string())
+        .filter(|k| !k.is_empty() && !k.starts_with('[') && !message.contains(&format!("`{k}`")));
+    ScenarioError {
+        file: file.to_string(),
+        line,
+        column,
+        field,
+        message,
+    }
+}
+
+/// The byte offset of `key = ` at the start of a line, or of a `[key]` table.
+fn find_key(text: &str, key: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        let indent = line.len() - t.len();
+        let is_key = t
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with('='));
+        let is_table = t.trim_start_matches('[').starts_with(key) && t.starts_with('[');
+        if is_key || is_table {
+            return Some(offset + indent);
+        }
+        offset += line.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn any(_: &str) -> bool {
+        true
+    }
+
+    const MINIMAL: &str = "seed = 1\nduration = \"10s\"\n[[cameras]]\nrate = \"50\"\n[hub]\nreference_rate = 50\n";
+
+    #[test]
+    fn the_default_scenario_parses() {
+        let s = Scenario::parse(DEFAULT_SCENARIO, DEFAULT_SCENARIO_PATH, &any).unwrap();
+        assert_eq!(s.camera_count(), 4);
+    }
+
+    #[test]
+    fn minimal_scenario_gets_defaults() {
+        let s = Scenario::parse(MINIMAL, "m.toml", &any).unwrap();
+        assert_eq!(s.duration.ns(), 10_000_000_000);
+        assert_eq!(s.hub.buffer.ns(), 200_000_000);
+        assert_eq!(s.ptp.delay_filter_length, FilterLength(10));
+    }
+
+    #[test]
+    fn syntax_errors_name_line_and_column() {
+        let e = Scenario::parse("this is = = not toml\n", "bad.toml", &any).unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("bad.toml", 1));
+        assert!(e.to_string().starts_with("bad.toml:1:"), "{e}");
+    }
+
+    #[test]
+    fn unknown_fields_are_named() {
+        let text = format!("{MINIMAL}[ptp]\nbogus_field_xyz = 1\n");
+        let e = Scenario::parse(&text, "u.toml", &any).unwrap_err();
+        assert_eq!(e.line, 8, "{e}");
+        assert!(e.to_string().contains("bogus_field_xyz"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_are_located_and_named() {
+        let text = MINIMAL.replace("rate = \"50\"", "rate = \"fast\"");
+        let e = Scenario::parse(&text, "v.toml", &any).unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+        assert_eq!(e.field.as_deref(), Some("rate"), "{e}");
+        let text = format!("{MINIMAL}[ptp]\nfirst_step_threshold = \"20 parsecs\"\n");
+        let e = Scenario::parse(&text, "v.toml", &any).unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (8, Some("first_step_threshold")), "{e}");
+        let text = format!("{MINIMAL}[network]\nloss = 1.5\n");
+        let e = Scenario::parse(&text, "v.toml", &any).unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (8, Some("loss")), "{e}");
+    }
+
+    #[test]
+    fn expectations_must_name_score_keys() {
+        let text = format!("{MINIMAL}[expect.ptp]\noffset_rms_nz = {{ max = 1 }}\n");
+        let known = |k: &str| k == "ptp.offset_rms_ns";
+        let e = Scenario::parse(&text, "e.toml", &known).unwrap_err();
+        assert_eq!(e.line, 8, "{e}");
+        assert!(e.to_string().contains("ptp.offset_rms_nz"), "{e}");
+        let ok = text.replace("nz", "ns");
+        assert!(Scenario::parse(&ok, "e.toml", &known).is_ok());
+    }
+
+    #[test]
+    fn zero_cameras_is_an_error() {
+        let text = MINIMAL.replace("rate = \"50\"", "rate = \"50\"\ncount = 0");
+        let e = Scenario::parse(&text, "z.toml", &any).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("cameras"), "{e}");
+    }
+}

@@ -1,0 +1,166 @@
+//! The score of a run against ground truth, and the `[expect]` verdict.
+
+use crate::scenario::Scenario;
+use serde::Serialize;
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Score {
+    pub scenario: String,
+    pub seed: u64,
+    pub duration_s: f64,
+    pub trace_hash: String,
+    pub events: u64,
+    pub ptp: PtpScore,
+    pub align: AlignScore,
+    pub expect: ExpectVerdict,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PtpScore {
+    /// Over every disciplined clock's true offset from the grandmaster, sampled
+    /// after all clocks locked (the whole run when they never did).
+    pub offset_rms_ns: f64,
+    pub offset_p99_abs_ns: f64,
+    pub offset_max_abs_ns: f64,
+    /// When the last clock locked (|offset| below the threshold, held); null when
+    /// some clock never did.
+    pub time_to_lock_s: Option<f64>,
+    pub clocks: u64,
+    pub locked_clocks: u64,
+    pub lock_threshold_ns: f64,
+    pub servo_updates: u64,
+    pub clock_steps: u64,
+    pub packets_sent: u64,
+    pub packets_lost: u64,
+    pub malformed_packets: u64,
+    pub mean_path_delay_ns: f64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct AlignScore {
+    pub frame_sets: u64,
+    pub complete_sets: u64,
+    pub complete_ratio: f64,
+    /// Sets holding a frame whose true capture instant is more than half that
+    /// camera's frame period from the set's reference instant.
+    pub misaligned_frame_sets: u64,
+    /// The largest |true capture instant − reference instant| of any member.
+    pub max_alignment_error_ns: f64,
+    /// The largest |stamp − true capture instant| of any frame.
+    pub max_stamp_error_ns: f64,
+    pub frames_captured: u64,
+    pub frames_in_sets: u64,
+    pub late_frames: u64,
+    /// Lost in transport, or refused by the hub as out of its window.
+    pub dropped_frames: u64,
+    /// Not used because another frame of the same camera was nearer the instant.
+    pub superseded_frames: u64,
+    pub frames_in_flight_at_end: u64,
+    /// Must be 0: frames neither in a set nor accounted with a reason.
+    pub unaccounted_frames: u64,
+    /// Release time minus reference instant, over sets (true PTP time).
+    pub added_latency_p50_ms: f64,
+    pub added_latency_p99_ms: f64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ExpectVerdict {
+    pub passed: bool,
+    pub failures: Vec<String>,
+}
+
+impl Score {
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("scores serialise")
+    }
+
+    /// A numeric score value by dotted key ("ptp.offset_rms_ns").
+    pub fn value(&self, key: &str) -> Option<f64> {
+        let mut v = &self.to_json();
+        for part in key.split('.') {
+            v = v.get(part)?;
+        }
+        v.as_f64()
+    }
+
+    /// Every key an `[expect]` table may name.
+    pub fn known_key(key: &str) -> bool {
+        let (section, name) = match key.split_once('.') {
+            Some(x) => x,
+            None => return false,
+        };
+        let template = Score {
+            ptp: PtpScore {
+                time_to_lock_s: Some(0.0),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+        .to_json();
+        matches!(section, "ptp" | "align")
+            && template
+                .get(section)
+                .and_then(|s| s.get(name))
+                .is_some_and(|v| v.is_number())
+    }
+
+    /// Checks the scenario's `[expect]` table; a missing value (a clock that
+    /// never locked) fails any bound on it.
+    pub fn judge(&mut self, scenario: &Scenario) {
+        let mut failures = Vec::new();
+        for (section, keys) in &scenario.expect {
+            for (key, bound) in keys {
+                let full = format!("{section}.{}", key.get_ref());
+                let value = self.value(&full);
+                let shown = value.map_or("null".to_string(), |v| format!("{v}"));
+                if let Some(max) = bound.max
+                    && value.is_none_or(|v| v > max)
+                {
+                    failures.push(format!("{full} = {shown}, expected ≤ {max}"));
+                }
+                if let Some(min) = bound.min
+                    && value.is_none_or(|v| v < min)
+                {
+                    failures.push(format!("{full} = {shown}, expected ≥ {min}"));
+                }
+            }
+        }
+        self.expect = ExpectVerdict {
+            passed: failures.is_empty(),
+            failures,
+        };
+    }
+}
+
+/// Exact quantile by nearest rank over a sorted slice.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_keys_are_the_numeric_score_fields() {
+        assert!(Score::known_key("ptp.offset_rms_ns"));
+        assert!(Score::known_key("ptp.time_to_lock_s"));
+        assert!(Score::known_key("align.misaligned_frame_sets"));
+        assert!(!Score::known_key("ptp.offset_rms"));
+        assert!(!Score::known_key("trace_hash"));
+        assert!(!Score::known_key("expect.passed"));
+    }
+
+    #[test]
+    fn nearest_rank_quantiles() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(quantile(&v, 0.5), 50.0);
+        assert_eq!(quantile(&v, 0.99), 99.0);
+        assert_eq!(quantile(&v, 1.0), 100.0);
+        assert_eq!(quantile(&[], 0.5), 0.0);
+    }
+}

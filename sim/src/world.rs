@@ -1,0 +1,767 @@
+//! The world kernel: a discrete-event simulator ordered by (true time, sequence).
+//!
+//! It owns every host's oscillator and the network, drives the engine's nodes
+//! through the `Node` interface exactly as the live driver does, stamps packets
+//! at their exact true send and arrival times read through each host's oscillator
+//! (plus timestamping noise), and scores the run against ground truth.
+
+use crate::latency::LatencySampler;
+use crate::oscillator::{Oscillator, OscillatorParams};
+use crate::rng::{Seeds, Stream};
+use crate::scenario::{
+    DelayRespMode, OscillatorSpec, Scenario, SyncMode, TimestampingMode,
+};
+use crate::score::{AlignScore, PtpScore, Score, quantile};
+use crate::trace::Trace;
+use crate::truth::FrameTruth;
+use camsync_engine::camera_agent::{CameraAgent, CameraConfig, CaptureTiming};
+use camsync_engine::frame::{AccountReason, FrameMeta, FrameSet};
+use camsync_engine::hub::{Hub, HubConfig};
+use camsync_engine::node::DropReason;
+use camsync_engine::ptp::servo::PiConfig;
+use camsync_engine::ptp::wire::{ClockIdentity, PortIdentity};
+use camsync_engine::ptp::{MasterConfig, PtpMaster, PtpSlave, SlaveConfig};
+use camsync_engine::{Destination, FrameRate, Input, Nanos, Node, Output, PeerAddr, Time};
+use rand::RngExt;
+use rand::distr::Distribution;
+use statrs::distribution::Normal;
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::rc::Rc;
+
+/// True time 0 of every run is 2026-01-01T00:00:00 UTC, as PTP (TAI) time.
+pub const START_PTP_NS: i64 = (1_767_225_600 + 37) * 1_000_000_000;
+
+const GRANDMASTER: usize = 0;
+const HUB: usize = 1;
+const FIRST_CAMERA: usize = 2;
+
+enum NodeKind {
+    Master(PtpMaster),
+    Camera(Box<CameraAgent>),
+    Hub(Box<Hub>),
+}
+
+impl NodeKind {
+    fn node(&mut self) -> &mut dyn Node {
+        match self {
+            NodeKind::Master(m) => m,
+            NodeKind::Camera(c) => c.as_mut(),
+            NodeKind::Hub(h) => h.as_mut(),
+        }
+    }
+    fn slave(&self) -> Option<&PtpSlave> {
+        match self {
+            NodeKind::Master(_) => None,
+            NodeKind::Camera(c) => Some(c.slave()),
+            NodeKind::Hub(h) => Some(h.slave()),
+        }
+    }
+}
+
+struct Host {
+    node: NodeKind,
+    osc: Oscillator,
+    /// Timestamping noise and stack latency draws.
+    nic: Stream,
+    /// Network draws for packets from the grandmaster to this host, and back.
+    down: Stream,
+    up: Stream,
+    /// Capture-to-hub transport draws (cameras).
+    video: Stream,
+    video_latency: LatencySampler,
+    /// The armed timer: local deadline and generation (older events are stale).
+    armed: Option<i64>,
+    generation: u64,
+}
+
+enum EventKind {
+    Timer { host: usize, generation: u64 },
+    Packet { to: usize, from: usize, bytes: Rc<[u8]> },
+    FrameArrival(FrameMeta),
+    FreeRunCapture { host: usize, rate: FrameRate, n: i64 },
+    Sample,
+}
+
+struct Event {
+    at: i64,
+    seq: u64,
+    kind: EventKind,
+}
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Event {}
+impl PartialOrd for Event {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Event {
+    /// Reversed, so the max-heap pops the earliest (time, sequence) first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.at, other.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+/// One derived knob, printed at start so a run can be read and replayed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Knob {
+    pub clock: String,
+    pub freq_offset_ppb: f64,
+    pub initial_offset_ns: i64,
+    pub role: String,
+}
+
+/// Running tallies for the score.
+#[derive(Default)]
+struct Tally {
+    offsets: Vec<Vec<i64>>,
+    sample_times: Vec<i64>,
+    packets_sent: u64,
+    packets_lost: u64,
+    malformed: u64,
+    frames_captured: u64,
+    frames_in_sets: u64,
+    late: u64,
+    dropped: u64,
+    superseded: u64,
+    sets: u64,
+    complete_sets: u64,
+    misaligned_sets: u64,
+    max_alignment_error: i64,
+    max_stamp_error: i64,
+    added_latency_ns: Vec<i64>,
+}
+
+pub struct World {
+    scenario_name: String,
+    seed: u64,
+    duration: i64,
+    sample_interval: i64,
+    lock_threshold: i64,
+    lock_hold: i64,
+    hosts: Vec<Host>,
+    queue: BinaryHeap<Event>,
+    next_seq: u64,
+    now: i64,
+    timestamping: TimestampingMode,
+    hw_noise: Option<Normal>,
+    stack_latency: LatencySampler,
+    ptp_latency: LatencySampler,
+    asymmetry: i64,
+    ptp_loss: f64,
+    video_loss: f64,
+    truth: FrameTruth,
+    trace: Trace,
+    tally: Tally,
+    knobs: Vec<Knob>,
+}
+
+impl World {
+    pub fn new(scenario: &Scenario, seed: u64) -> World {
+        let seeds = Seeds::new(seed);
+        let ts = &scenario.timestamping;
+        let mut pi = match ts.mode {
+            TimestampingMode::Hardware => PiConfig::hardware(),
+            TimestampingMode::Software => PiConfig::software(),
+        };
+        let p = &scenario.ptp;
+        if let Some(kp) = p.pi_kp_scale {
+            pi.kp_scale = kp.0;
+        }
+        if let Some(ki) = p.pi_ki_scale {
+            pi.ki_scale = ki.0;
+        }
+        pi.first_step_threshold = p.first_step_threshold.nanos();
+        pi.step_threshold = p.step_threshold.nanos();
+        let unicast = p.delay_resp == DelayRespMode::Unicast;
+        let slave_config = |index: usize| SlaveConfig {
+            domain: p.domain,
+            port_identity: port_identity(index),
+            log_min_delay_req_interval: p.log_delay_req_interval.0,
+            log_sync_interval: p.log_sync_interval.0,
+            servo: pi,
+            delay_filter_length: p.delay_filter_length.0,
+            unicast_delay_req: unicast,
+        };
+
+        let mut knobs = Vec::new();
+        let mut hosts = Vec::new();
+        let mut make_host = |name: String, role: &str, spec: &OscillatorSpec, node: &dyn Fn(i64) -> NodeKind, video: &crate::scenario::LatencySpec| {
+            let mut draw = seeds.stream(&format!("draw/{name}"));
+            let freq_ppb = symmetric(&mut draw, spec.freq_offset_ppm.0 * 1000.0);
+            let initial = symmetric(&mut draw, spec.initial_offset.ns() as f64).round() as i64;
+            let steps = spec
+                .steps
+                .iter()
+                .filter(|s| s.clock.as_deref().is_none_or(|c| c == name))
+                .map(|s| (s.at.ns(), s.by.ns()))
+                .collect::<Vec<_>>();
+            let mut steps = steps;
+            steps.sort();
+            let mut osc = Oscillator::new(
+                OscillatorParams {
+                    initial_local: START_PTP_NS + initial,
+                    freq_offset_ppb: freq_ppb,
+                    wander_ppb_per_sqrt_s: spec.wander_ppb.0,
+                    temperature_ppb: spec.temperature_ppb.0,
+                    temperature_period_ns: spec.temperature_period.ns(),
+                    steps,
+                },
+                seeds.stream(&format!("osc/{name}")),
+            );
+            let start_local = osc.local_at(0);
+            knobs.push(Knob {
+                clock: name.clone(),
+                freq_offset_ppb: freq_ppb,
+                initial_offset_ns: initial,
+                role: role.to_string(),
+            });
+            hosts.push(Host {
+                nic: seeds.stream(&format!("nic/{name}")),
+                down: seeds.stream(&format!("net/{name}/down")),
+                up: seeds.stream(&format!("net/{name}/up")),
+                video: seeds.stream(&format!("video/{name}")),
+                video_latency: LatencySampler::new(video),
+                node: node(start_local),
+                osc,
+                armed: None,
+                generation: 0,
+            });
+        };
+
+        let gm_config = {
+            let mut c = MasterConfig::grandmaster(
+                port_identity(GRANDMASTER).clock_identity,
+                p.domain,
+                p.log_sync_interval.0,
+            );
+            c.log_announce_interval = p.log_announce_interval.0;
+            c.log_min_delay_req_interval = p.log_delay_req_interval.0;
+            c.unicast_delay_resp = unicast;
+            c
+        };
+        let video = &scenario.video.latency;
+        make_host(
+            "grandmaster".into(),
+            "grandmaster",
+            &scenario.grandmaster,
+            &|now| NodeKind::Master(PtpMaster::new(gm_config.clone(), Time(now))),
+            video,
+        );
+        let cameras = scenario.camera_count();
+        let hub_config = HubConfig {
+            cameras: cameras as u16,
+            reference_rate: scenario.hub.reference_rate.0,
+            buffer: scenario.hub.buffer.nanos(),
+            window: Nanos::from_secs(10),
+            ptp: slave_config(HUB),
+        };
+        make_host(
+            "hub".into(),
+            "hub",
+            &scenario.clocks,
+            &|_| NodeKind::Hub(Box::new(Hub::new(hub_config.clone()))),
+            video,
+        );
+        let mut index = FIRST_CAMERA;
+        for group in &scenario.cameras {
+            for _ in 0..group.count {
+                let camera = (index - FIRST_CAMERA) as u16;
+                let config = CameraConfig {
+                    camera: camsync_engine::frame::CameraId(camera),
+                    rate: group.rate.0,
+                    timing: match group.sync {
+                        SyncMode::PtpLocked => CaptureTiming::PtpLocked,
+                        SyncMode::FreeRun => CaptureTiming::FreeRun,
+                    },
+                    ptp: slave_config(index),
+                };
+                make_host(
+                    format!("cam{camera}"),
+                    &format!("camera {} fps {:?}", group.rate.0, group.sync),
+                    &scenario.clocks,
+                    &|now| NodeKind::Camera(Box::new(CameraAgent::new(config.clone(), Time(now)))),
+                    group.video_latency.as_ref().unwrap_or(video),
+                );
+                index += 1;
+            }
+        }
+
+        let mut world = World {
+            scenario_name: scenario.name().to_string(),
+            seed,
+            duration: scenario.duration.ns(),
+            sample_interval: scenario.score.sample_interval.ns(),
+            lock_threshold: scenario.score.lock_threshold.ns(),
+            lock_hold: scenario.score.lock_hold.ns(),
+            queue: BinaryHeap::new(),
+            next_seq: 0,
+            now: 0,
+            timestamping: ts.mode,
+            hw_noise: (ts.noise.ns() > 0)
+                .then(|| Normal::new(0.0, ts.noise.ns() as f64).expect("sd > 0")),
+            stack_latency: LatencySampler::new(&ts.stack_latency),
+            ptp_latency: LatencySampler::new(&scenario.network.latency),
+            asymmetry: scenario.network.asymmetry.ns(),
+            ptp_loss: scenario.network.loss.0,
+            video_loss: scenario.video.loss.0,
+            truth: FrameTruth::new(cameras),
+            trace: Trace::default(),
+            tally: Tally {
+                offsets: vec![Vec::new(); hosts.len() - 1],
+                ..Tally::default()
+            },
+            hosts,
+            knobs,
+        };
+        for h in 0..world.hosts.len() {
+            world.reschedule(h);
+        }
+        for (h, group) in world.free_running_cameras(scenario) {
+            world.schedule_free_run_capture(h, group, 0);
+        }
+        world.push(world.sample_interval, EventKind::Sample);
+        world
+    }
+
+    fn free_running_cameras(&self, scenario: &Scenario) -> Vec<(usize, FrameRate)> {
+        let mut out = Vec::new();
+        let mut index = FIRST_CAMERA;
+        for group in &scenario.cameras {
+            for _ in 0..group.count {
+                if group.sync == SyncMode::FreeRun {
+                    out.push((index, group.rate.0));
+                }
+                index += 1;
+            }
+        }
+        out
+    }
+
+    /// The derived values of this seed, for printing before the run.
+    pub fn knobs(&self) -> &[Knob] {
+        &self.knobs
+    }
+
+    fn push(&mut self, at: i64, kind: EventKind) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.queue.push(Event { at, seq, kind });
+    }
+
+    pub fn run(mut self) -> Score {
+        while let Some(event) = self.queue.pop() {
+            if event.at > self.duration {
+                break;
+            }
+            self.now = event.at;
+            match event.kind {
+                EventKind::Timer { host, generation } => {
+                    if self.hosts[host].generation != generation {
+                        continue;
+                    }
+                    self.hosts[host].armed = None;
+                    let local = self.hosts[host].osc.local_at(self.now);
+                    self.trace.record(1, self.now).u64(host as u64).i64(local);
+                    self.hosts[host].node.node().handle_timeout(Time(local));
+                    self.settle(host);
+                }
+                EventKind::Packet { to, from, bytes } => {
+                    let local = self.hosts[to].osc.local_at(self.now);
+                    let rx = local + self.hardware_noise(to);
+                    self.trace
+                        .record(2, self.now)
+                        .u64(to as u64)
+                        .i64(rx)
+                        .bytes(&bytes);
+                    self.hosts[to].node.node().handle_input(
+                        Time(local),
+                        Input::Packet {
+                            from: PeerAddr(from as u32),
+                            bytes: &bytes,
+                            rx: Time(rx),
+                        },
+                    );
+                    self.settle(to);
+                }
+                EventKind::FrameArrival(meta) => {
+                    let local = self.hosts[HUB].osc.local_at(self.now);
+                    self.trace
+                        .record(3, self.now)
+                        .u64(meta.camera.0 as u64)
+                        .u64(meta.seq);
+                    self.hosts[HUB]
+                        .node
+                        .node()
+                        .handle_input(Time(local), Input::FrameArrived(meta));
+                    self.settle(HUB);
+                }
+                EventKind::FreeRunCapture { host, rate, n } => {
+                    let local = self.hosts[host].osc.local_at(self.now);
+                    self.hosts[host]
+                        .node
+                        .node()
+                        .handle_input(Time(local), Input::FrameCaptured { raw: Time(local) });
+                    self.settle(host);
+                    self.schedule_free_run_capture(host, rate, n + 1);
+                }
+                EventKind::Sample => self.sample(),
+            }
+        }
+        self.now = self.duration;
+        self.score()
+    }
+
+    /// Drains a host's outputs, then re-arms its timer.
+    fn settle(&mut self, h: usize) {
+        while let Some(output) = self.hosts[h].node.node().poll_output() {
+            self.handle_output(h, output);
+        }
+        self.reschedule(h);
+    }
+
+    fn reschedule(&mut self, h: usize) {
+        let deadline = self.hosts[h].node.node().poll_timeout().map(|t| t.0);
+        let host = &mut self.hosts[h];
+        if deadline == host.armed {
+            return;
+        }
+        host.armed = deadline;
+        host.generation += 1;
+        if let Some(d) = deadline {
+            let at = host.osc.true_at_or_after(d, self.now);
+            let generation = host.generation;
+            self.push(at, EventKind::Timer { host: h, generation });
+        }
+    }
+
+    fn hardware_noise(&mut self, h: usize) -> i64 {
+        match (&self.timestamping, &self.hw_noise) {
+            (TimestampingMode::Hardware, Some(n)) => n.sample(&mut self.hosts[h].nic).round() as i64,
+            _ => 0,
+        }
+    }
+
+    fn handle_output(&mut self, h: usize, output: Output) {
+        match output {
+            Output::Send { to, event: _, bytes, token } => {
+                // Software stamps are taken in the stack before the wire; hardware
+                // stamps when the packet leaves.
+                let local = self.hosts[h].osc.local_at(self.now);
+                let (wire, tx) = match self.timestamping {
+                    TimestampingMode::Hardware => (self.now, local + self.hardware_noise(h)),
+                    TimestampingMode::Software => {
+                        let stack = self.stack_latency.sample(&mut self.hosts[h].nic);
+                        (self.now + stack, local)
+                    }
+                };
+                if let Some(token) = token {
+                    self.trace.record(4, self.now).u64(h as u64).i64(tx);
+                    self.hosts[h]
+                        .node
+                        .node()
+                        .handle_input(Time(local), Input::TxTimestamp { token, tx: Time(tx) });
+                }
+                self.transmit(h, to, wire, bytes.into());
+            }
+            Output::Servo(r) => {
+                self.trace
+                    .record(5, self.now)
+                    .u64(h as u64)
+                    .i64(r.offset.0)
+                    .u64(r.state.code() as u64)
+                    .f64(r.frequency_ppb);
+            }
+            Output::Frame(meta) => {
+                let gm = self.hosts[GRANDMASTER].osc.local_at(self.now);
+                self.tally.frames_captured += 1;
+                self.truth.captured(meta.camera.0 as usize, meta.seq, gm);
+                self.trace
+                    .record(6, self.now)
+                    .u64(meta.camera.0 as u64)
+                    .u64(meta.seq)
+                    .i64(meta.capture.0);
+                let host = &mut self.hosts[h];
+                if self.video_loss > 0.0 && host.video.random_bool(self.video_loss) {
+                    self.tally.dropped += 1;
+                    self.truth.take(meta.camera.0 as usize, meta.seq);
+                    return;
+                }
+                let delay = host.video_latency.sample(&mut host.video);
+                self.push(self.now + delay, EventKind::FrameArrival(meta));
+            }
+            Output::FrameSet(set) => self.score_set(&set),
+            Output::FrameAccounted(a) => {
+                self.trace
+                    .record(7, self.now)
+                    .u64(a.frame.camera.0 as u64)
+                    .u64(a.frame.seq)
+                    .u64(a.reason as u64);
+                self.truth.take(a.frame.camera.0 as usize, a.frame.seq);
+                match a.reason {
+                    AccountReason::Late => self.tally.late += 1,
+                    AccountReason::Superseded => self.tally.superseded += 1,
+                    AccountReason::OutOfWindow | AccountReason::UnknownCamera => {
+                        self.tally.dropped += 1
+                    }
+                }
+            }
+            Output::Dropped(reason) => {
+                if reason == DropReason::Malformed {
+                    self.tally.malformed += 1;
+                }
+            }
+        }
+    }
+
+    /// Puts a packet on the network: one copy per receiver, each with its own
+    /// link delay and loss draw.
+    fn transmit(&mut self, from: usize, to: Destination, wire: i64, bytes: Rc<[u8]>) {
+        let receivers: Vec<usize> = match to {
+            Destination::Multicast => (0..self.hosts.len()).filter(|&r| r != from).collect(),
+            Destination::Unicast(PeerAddr(a)) => vec![a as usize],
+        };
+        for r in receivers {
+            if r >= self.hosts.len() {
+                continue;
+            }
+            self.tally.packets_sent += 1;
+            let downstream = from == GRANDMASTER;
+            let link = if downstream {
+                &mut self.hosts[r].down
+            } else {
+                &mut self.hosts[from].up
+            };
+            if self.ptp_loss > 0.0 && link.random_bool(self.ptp_loss) {
+                self.tally.packets_lost += 1;
+                self.trace.record(8, self.now).u64(from as u64).u64(r as u64);
+                continue;
+            }
+            let mut delay = self.ptp_latency.sample(link);
+            if downstream && self.asymmetry > 0 {
+                delay += self.asymmetry;
+            } else if !downstream && self.asymmetry < 0 {
+                delay -= self.asymmetry;
+            }
+            let mut arrival = wire + delay;
+            if self.timestamping == TimestampingMode::Software {
+                arrival += self.stack_latency.sample(&mut self.hosts[r].nic);
+            }
+            self.push(
+                arrival,
+                EventKind::Packet {
+                    to: r,
+                    from,
+                    bytes: bytes.clone(),
+                },
+            );
+        }
+    }
+
+    /// A free-running sensor counts frames on its own oscillator from power-on and
+    /// tells its agent of each one.
+    fn schedule_free_run_capture(&mut self, h: usize, rate: FrameRate, n: i64) {
+        let local = self.hosts[h].osc.params().initial_local + rate.frame_time(n).0;
+        let at = self.hosts[h].osc.true_at_or_after(local, self.now);
+        self.push(at, EventKind::FreeRunCapture { host: h, rate, n });
+    }
+
+    fn score_set(&mut self, set: &FrameSet) {
+        let gm = self.hosts[GRANDMASTER].osc.local_at(self.now);
+        let latency = gm - set.reference.0;
+        self.trace
+            .record(9, self.now)
+            .i64(set.index)
+            .u64(set.frames.iter().flatten().count() as u64);
+        self.tally.sets += 1;
+        self.tally.added_latency_ns.push(latency);
+        if set.is_complete() {
+            self.tally.complete_sets += 1;
+        }
+        let mut misaligned = false;
+        for frame in set.frames.iter().flatten() {
+            self.tally.frames_in_sets += 1;
+            self.trace.u64(frame.seq);
+            let Some(truth) = self.truth.take(frame.camera.0 as usize, frame.seq) else {
+                continue;
+            };
+            let error = (truth - set.reference.0).abs();
+            self.tally.max_alignment_error = self.tally.max_alignment_error.max(error);
+            self.tally.max_stamp_error = self
+                .tally
+                .max_stamp_error
+                .max((frame.capture.0 - truth).abs());
+            // More than half a frame period off: exactly, 2|e|·num > den·1e9.
+            let rate = frame.rate;
+            if 2 * error as i128 * rate.num() as i128 > rate.den() as i128 * 1_000_000_000 {
+                misaligned = true;
+            }
+        }
+        if misaligned {
+            self.tally.misaligned_sets += 1;
+        }
+    }
+
+    fn sample(&mut self) {
+        let now = self.now;
+        let gm = self.hosts[GRANDMASTER].osc.local_at(now);
+        self.hosts[GRANDMASTER].osc.forget_before(now);
+        self.tally.sample_times.push(now);
+        self.trace.record(10, now);
+        for h in 1..self.hosts.len() {
+            let local = self.hosts[h].osc.local_at(now);
+            self.hosts[h].osc.forget_before(now);
+            let slave = self.hosts[h].node.slave().expect("every host but the GM is a slave");
+            let offset = slave.clock().time_at(Time(local)).0 - gm;
+            self.tally.offsets[h - 1].push(offset);
+            if std::env::var_os("CAMSYNC_DEBUG_OFFSETS").is_some() && h == 2 { eprintln!("OFF {} {}", now, offset); }
+            self.trace.i64(offset);
+        }
+        self.push(now + self.sample_interval, EventKind::Sample);
+    }
+
+    fn score(self) -> Score {
+        let t = &self.tally;
+        let hold = (self.lock_hold / self.sample_interval).max(1) as usize;
+        let lock_index: Vec<Option<usize>> = t
+            .offsets
+            .iter()
+            .map(|series| lock_index(series, self.lock_threshold, hold))
+            .collect();
+        let all_locked = lock_index.iter().all(Option::is_some);
+        let from = if all_locked {
+            lock_index.iter().flatten().copied().max().unwrap_or(0)
+        } else {
+            0
+        };
+        let mut abs: Vec<f64> = t
+            .offsets
+            .iter()
+            .flat_map(|s| s.iter().skip(from))
+            .map(|&o| (o as f64).abs())
+            .collect();
+        abs.sort_by(f64::total_cmp);
+        let rms = if abs.is_empty() {
+            0.0
+        } else {
+            (abs.iter().map(|v| v * v).sum::<f64>() / abs.len() as f64).sqrt()
+        };
+        let mut slaves = self.hosts.iter().filter_map(|h| h.node.slave());
+        let (mut updates, mut steps, mut delay_sum, mut delay_n) = (0, 0, 0i64, 0);
+        for s in slaves.by_ref() {
+            let c = s.counters();
+            updates += c.servo_updates;
+            steps += c.steps;
+            if let Some(d) = s.path_delay() {
+                delay_sum += d.0;
+                delay_n += 1;
+            }
+        }
+        let mut latency: Vec<f64> = t.added_latency_ns.iter().map(|&n| n as f64 / 1e6).collect();
+        latency.sort_by(f64::total_cmp);
+        let outstanding = self.truth.outstanding();
+        let accounted = t.frames_in_sets + t.late + t.dropped + t.superseded + outstanding;
+        let ptp = PtpScore {
+            offset_rms_ns: rms,
+            offset_p99_abs_ns: quantile(&abs, 0.99),
+            offset_max_abs_ns: abs.last().copied().unwrap_or(0.0),
+            time_to_lock_s: all_locked
+                .then(|| t.sample_times.get(from).map_or(0.0, |&x| x as f64 / 1e9)),
+            clocks: t.offsets.len() as u64,
+            locked_clocks: lock_index.iter().flatten().count() as u64,
+            lock_threshold_ns: self.lock_threshold as f64,
+            servo_updates: updates,
+            clock_steps: steps,
+            packets_sent: t.packets_sent,
+            packets_lost: t.packets_lost,
+            malformed_packets: t.malformed,
+            mean_path_delay_ns: if delay_n > 0 {
+                delay_sum as f64 / delay_n as f64
+            } else {
+                0.0
+            },
+        };
+        let align = AlignScore {
+            frame_sets: t.sets,
+            complete_sets: t.complete_sets,
+            complete_ratio: if t.sets > 0 {
+                t.complete_sets as f64 / t.sets as f64
+            } else {
+                0.0
+            },
+            misaligned_frame_sets: t.misaligned_sets,
+            max_alignment_error_ns: t.max_alignment_error as f64,
+            max_stamp_error_ns: t.max_stamp_error as f64,
+            frames_captured: t.frames_captured,
+            frames_in_sets: t.frames_in_sets,
+            late_frames: t.late,
+            dropped_frames: t.dropped,
+            superseded_frames: t.superseded,
+            frames_in_flight_at_end: outstanding,
+            unaccounted_frames: t.frames_captured.abs_diff(accounted),
+            added_latency_p50_ms: quantile(&latency, 0.5),
+            added_latency_p99_ms: quantile(&latency, 0.99),
+        };
+        Score {
+            scenario: self.scenario_name,
+            seed: self.seed,
+            duration_s: self.duration as f64 / 1e9,
+            events: self.trace.events(),
+            trace_hash: self.trace.finish(),
+            ptp,
+            align,
+            expect: Default::default(),
+        }
+    }
+}
+
+/// The first sample index from which |offset| stays below `threshold` for at
+/// least `hold` samples (and the run lasts that long).
+fn lock_index(series: &[i64], threshold: i64, hold: usize) -> Option<usize> {
+    let mut run_start = None;
+    for (i, &o) in series.iter().enumerate() {
+        if o.abs() < threshold {
+            let start = *run_start.get_or_insert(i);
+            if i + 1 - start >= hold {
+                return Some(start);
+            }
+        } else {
+            run_start = None;
+        }
+    }
+    None
+}
+
+fn symmetric(rng: &mut Stream, half_width: f64) -> f64 {
+    if half_width <= 0.0 {
+        return 0.0;
+    }
+    rng.random_range(-half_width..=half_width)
+}
+
+fn port_identity(host: usize) -> PortIdentity {
+    let h = host as u32;
+    let b = h.to_be_bytes();
+    PortIdentity {
+        clock_identity: ClockIdentity([0xca, 0x5c, 0x00, 0xff, 0xfe, b[1], b[2], b[3]]),
+        port_number: 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_needs_the_hold_period() {
+        let s = [5000, 900, 800, 2000, 10, 20, 30, 40];
+        assert_eq!(lock_index(&s, 1000, 3), Some(4));
+        assert_eq!(lock_index(&s, 1000, 5), None);
+        assert_eq!(lock_index(&s, 10_000, 8), Some(0));
+    }
+}

@@ -1,0 +1,145 @@
+//! `camsync run`: one scenario, one seed, a score, a verdict, and the line that
+//! replays it.
+
+use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_OK};
+use camsync_sim::scenario::{DEFAULT_SCENARIO, DEFAULT_SCENARIO_PATH};
+use camsync_sim::{Scenario, Score, World};
+use clap::Args;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// The scenario file (TOML); without one, the embedded studio-4cam default.
+    scenario: Option<PathBuf>,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Write the score as JSON to this path.
+    #[arg(long, value_name = "PATH")]
+    json: Option<PathBuf>,
+}
+
+pub fn run(args: RunArgs, quiet: bool) -> u8 {
+    let known = &Score::known_key;
+    let loaded = match &args.scenario {
+        Some(path) => Scenario::from_file(path, known),
+        None => Scenario::parse(DEFAULT_SCENARIO, DEFAULT_SCENARIO_PATH, known),
+    };
+    let scenario = match loaded {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let seed = args.seed.unwrap_or(scenario.seed);
+    let replay = replay_line(&args, seed);
+
+    let world = World::new(&scenario, seed);
+    if !quiet {
+        println!(
+            "camsync run {}  seed {seed}  {} s simulated  {} cameras",
+            scenario.name(),
+            scenario.duration.ns() as f64 / 1e9,
+            scenario.camera_count()
+        );
+        println!("clocks (derived from the seed):");
+        for k in world.knobs() {
+            println!(
+                "  {:<12} {:>+9.3} ppm  start {:>+10} ns  {}",
+                k.clock,
+                k.freq_offset_ppb / 1000.0,
+                k.initial_offset_ns,
+                k.role
+            );
+        }
+    }
+    let started = Instant::now();
+    let mut score = world.run();
+    let wall = started.elapsed().as_secs_f64();
+    score.judge(&scenario);
+
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&score.to_json()).expect("scores serialise");
+        if let Err(e) = std::fs::write(path, text + "\n") {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return EXIT_BAD_INPUT;
+        }
+    }
+    if !quiet {
+        print_summary(&score, wall);
+    }
+    if score.expect.passed {
+        if !quiet {
+            println!("expect: all {} thresholds hold", count_bounds(&scenario));
+        }
+        EXIT_OK
+    } else {
+        println!("expect: FAILED");
+        for f in &score.expect.failures {
+            println!("  {f}");
+        }
+        println!("replay: {replay}");
+        EXIT_EXPECT_FAILED
+    }
+}
+
+fn count_bounds(s: &Scenario) -> usize {
+    s.expect.values().map(|t| t.len()).sum()
+}
+
+fn replay_line(args: &RunArgs, seed: u64) -> String {
+    let file = args
+        .scenario
+        .as_ref()
+        .map(|p| format!(" {}", p.display()))
+        .unwrap_or_default();
+    format!("camsync run{file} --seed {seed}")
+}
+
+fn print_summary(s: &Score, wall: f64) {
+    let p = &s.ptp;
+    let lock = p
+        .time_to_lock_s
+        .map_or("never".to_string(), |t| format!("{t:.2} s"));
+    println!(
+        "ptp:   offset rms {:.1} ns  p99 {:.0} ns  max {:.0} ns  locked ({} ns) at {lock}, {}/{} clocks",
+        p.offset_rms_ns,
+        p.offset_p99_abs_ns,
+        p.offset_max_abs_ns,
+        p.lock_threshold_ns,
+        p.locked_clocks,
+        p.clocks
+    );
+    println!(
+        "       {} servo updates, {} steps, path delay {:.0} ns, {} packets ({} lost, {} malformed)",
+        p.servo_updates, p.clock_steps, p.mean_path_delay_ns, p.packets_sent, p.packets_lost, p.malformed_packets
+    );
+    let a = &s.align;
+    println!(
+        "align: {} frame sets, {} complete ({:.4}), {} misaligned; worst capture error {:.0} ns, stamp error {:.0} ns",
+        a.frame_sets, a.complete_sets, a.complete_ratio, a.misaligned_frame_sets, a.max_alignment_error_ns, a.max_stamp_error_ns
+    );
+    println!(
+        "       frames: {} captured = {} in sets + {} late + {} dropped + {} superseded + {} in flight ({} unaccounted)",
+        a.frames_captured,
+        a.frames_in_sets,
+        a.late_frames,
+        a.dropped_frames,
+        a.superseded_frames,
+        a.frames_in_flight_at_end,
+        a.unaccounted_frames
+    );
+    println!(
+        "       added latency p50 {:.3} ms  p99 {:.3} ms",
+        a.added_latency_p50_ms, a.added_latency_p99_ms
+    );
+    println!(
+        "trace: {}  ({} events, {:.3} s wall, {:.0}x real time)",
+        s.trace_hash,
+        s.events,
+        wall,
+        s.duration_s / wall.max(1e-9)
+    );
+}
