@@ -220,8 +220,11 @@ mod tests {
             }
         }
         // After the backward step, a reading recurs; from 4 s on it is found again.
-        let t = o.true_at_or_after(3_900_000_000, 4_000_000_000);
+        // The reading 3.999 s was passed before the -1 ms step at 4 s, and recurs
+        // about 0.1 ms after it.
+        let t = o.true_at_or_after(3_999_000_000, 4_000_000_000);
         assert!(t > 4_000_000_000);
+        assert!(o.local_at(t) >= 3_999_000_000 && o.local_at(t - 1) < 3_999_000_000);
     }
 
     #[test]

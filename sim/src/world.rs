@@ -619,7 +619,6 @@ impl World {
             let slave = self.hosts[h].node.slave().expect("every host but the GM is a slave");
             let offset = slave.clock().time_at(Time(local)).0 - gm;
             self.tally.offsets[h - 1].push(offset);
-            if std::env::var_os("CAMSYNC_DEBUG_OFFSETS").is_some() && h == 2 { eprintln!("OFF {} {}", now, offset); }
             self.trace.i64(offset);
         }
         self.push(now + self.sample_interval, EventKind::Sample);
