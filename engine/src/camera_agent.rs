@@ -36,6 +36,10 @@ pub struct CameraAgent {
     slave: PtpSlave,
     /// Grid index of the next PTP-locked capture.
     next_index: i64,
+    /// Base-clock instant of that capture, kept current as the clock is steered.
+    capture_deadline: Option<Time>,
+    /// (clock version, grid index) the deadline was computed for.
+    deadline_basis: (u64, i64),
     seq: u64,
     outputs: VecDeque<Output>,
 }
@@ -44,30 +48,39 @@ impl CameraAgent {
     pub fn new(config: CameraConfig, now: Time) -> Self {
         let slave = PtpSlave::new(config.ptp);
         let next_index = config.rate.index_at_or_after(slave.clock().time_at(now));
-        CameraAgent {
+        let mut agent = CameraAgent {
             camera: config.camera,
             rate: config.rate,
             timing: config.timing,
             slave,
             next_index,
+            capture_deadline: None,
+            deadline_basis: (u64::MAX, 0),
             seq: 0,
             outputs: VecDeque::new(),
-        }
+        };
+        agent.refresh_capture_deadline();
+        agent
     }
 
     pub fn slave(&self) -> &PtpSlave {
         &self.slave
     }
 
-    fn capture_deadline(&self) -> Option<Time> {
-        match self.timing {
+    fn refresh_capture_deadline(&mut self) {
+        let basis = (self.slave.clock().version(), self.next_index);
+        if basis == self.deadline_basis {
+            return;
+        }
+        self.deadline_basis = basis;
+        self.capture_deadline = match self.timing {
             CaptureTiming::PtpLocked => Some(
                 self.slave
                     .clock()
                     .base_at(self.rate.frame_time(self.next_index)),
             ),
             CaptureTiming::FreeRun => None,
-        }
+        };
     }
 
     fn stamp(&mut self, raw: Time) -> Time {
@@ -96,21 +109,23 @@ impl Node for CameraAgent {
             }
             Input::FrameArrived(_) => {}
         }
+        self.refresh_capture_deadline();
     }
 
     fn handle_timeout(&mut self, now: Time) {
         self.slave.handle_timeout(now);
-        if self.capture_deadline().is_some_and(|d| now >= d) {
+        if self.capture_deadline.is_some_and(|d| now >= d) {
             let capture = self.stamp(now);
             // After a clock step the grid moves under us: never reuse an index,
             // and skip the instants the step jumped over.
             let next = self.rate.index_at_or_after(capture + Nanos(1));
             self.next_index = next.max(self.next_index + 1);
         }
+        self.refresh_capture_deadline();
     }
 
     fn poll_timeout(&self) -> Option<Time> {
-        [self.slave.poll_timeout(), self.capture_deadline()]
+        [self.slave.poll_timeout(), self.capture_deadline]
             .into_iter()
             .flatten()
             .min()

@@ -50,21 +50,29 @@ impl FrameRate {
     /// Start of frame `n` on the grid anchored at the epoch, rounded down to the
     /// nanosecond: floor(n * den * 1e9 / num).
     pub fn frame_time(self, n: i64) -> Time {
-        let ns = (n as i128 * self.den as i128 * 1_000_000_000).div_euclid(self.num as i128);
-        Time(ns as i64)
+        // Split n = q*num + r so both products fit in i64 for any time an i64
+        // of nanoseconds can hold: q*den*1e9 is whole, r*den*1e9/num is the rest.
+        let num = self.num as i64;
+        let (q, r) = (n.div_euclid(num), n.rem_euclid(num));
+        let unit = self.den as i64 * 1_000_000_000;
+        Time(q * unit + (r * unit) / num)
     }
 
     /// The grid index nearest to `t` (ties go to the later frame).
     pub fn nearest_index(self, t: Time) -> i64 {
-        let scaled = t.0 as i128 * self.num as i128; // t / period, times den * 1e9
-        let unit = self.den as i128 * 1_000_000_000;
-        (scaled * 2 + unit).div_euclid(2 * unit) as i64
+        // round(t * num / unit) with unit = den * 1e9, split as t = q*unit + r so
+        // every product fits in i64.
+        let unit = self.den as i64 * 1_000_000_000;
+        let (q, r) = (t.0.div_euclid(unit), t.0.rem_euclid(unit));
+        let num = self.num as i64;
+        q * num + (2 * r * num + unit) / (2 * unit)
     }
 
     /// The first grid index whose instant is at or after `t`.
     pub fn index_at_or_after(self, t: Time) -> i64 {
-        let unit = self.den as i128 * 1_000_000_000;
-        let mut n = (t.0 as i128 * self.num as i128).div_euclid(unit) as i64;
+        let unit = self.den as i64 * 1_000_000_000;
+        let (q, r) = (t.0.div_euclid(unit), t.0.rem_euclid(unit));
+        let mut n = q * self.num as i64 + r * self.num as i64 / unit;
         while self.frame_time(n) < t {
             n += 1;
         }

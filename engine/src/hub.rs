@@ -32,6 +32,8 @@ pub struct Hub {
     /// Open sets, indexed from `first_open`.
     open: VecDeque<Vec<Option<FrameMeta>>>,
     first_open: Option<i64>,
+    /// Base-clock instant at which the oldest open set is due.
+    release_deadline: Option<Time>,
     /// The first index the hub ever collected; earlier frames were never awaited.
     first_index: Option<i64>,
     max_open: usize,
@@ -47,6 +49,7 @@ impl Hub {
             config,
             open: VecDeque::new(),
             first_open: None,
+            release_deadline: None,
             first_index: None,
             max_open,
             outputs: VecDeque::new(),
@@ -62,10 +65,11 @@ impl Hub {
             .push_back(Output::FrameAccounted(FrameAccount { frame, reason }));
     }
 
-    fn release_deadline(&self) -> Option<Time> {
-        let first = self.first_open?;
-        let due = self.config.reference_rate.frame_time(first) + self.config.buffer;
-        Some(self.slave.clock().base_at(due))
+    fn refresh_release_deadline(&mut self) {
+        self.release_deadline = self.first_open.map(|first| {
+            let due = self.config.reference_rate.frame_time(first) + self.config.buffer;
+            self.slave.clock().base_at(due)
+        });
     }
 
     fn handle_frame(&mut self, frame: FrameMeta) {
@@ -96,7 +100,9 @@ impl Hub {
         let reference = rate.frame_time(k);
         let held = &mut self.open[slot][cam];
         match held {
-            Some(other) if (other.capture - reference).abs() <= (frame.capture - reference).abs() => {
+            Some(other)
+                if (other.capture - reference).abs() <= (frame.capture - reference).abs() =>
+            {
                 self.account(frame, AccountReason::Superseded);
             }
             _ => {
@@ -108,7 +114,8 @@ impl Hub {
     }
 
     fn release_due(&mut self, now: Time) {
-        while let Some(deadline) = self.release_deadline() {
+        self.refresh_release_deadline();
+        while let Some(deadline) = self.release_deadline {
             if now < deadline {
                 break;
             }
@@ -124,6 +131,7 @@ impl Hub {
                 frames,
                 released_at: self.slave.clock().time_at(now),
             }));
+            self.refresh_release_deadline();
         }
     }
 }
@@ -136,6 +144,7 @@ impl Node for Hub {
             Input::FrameArrived(frame) => self.handle_frame(frame),
             Input::FrameCaptured { .. } => {}
         }
+        self.refresh_release_deadline();
     }
 
     fn handle_timeout(&mut self, now: Time) {
@@ -144,7 +153,7 @@ impl Node for Hub {
     }
 
     fn poll_timeout(&self) -> Option<Time> {
-        [self.slave.poll_timeout(), self.release_deadline()]
+        [self.slave.poll_timeout(), self.release_deadline]
             .into_iter()
             .flatten()
             .min()
@@ -161,9 +170,9 @@ impl Node for Hub {
 mod tests {
     use super::*;
     use crate::frame::CameraId;
+    use crate::ptp::ServoState;
     use crate::ptp::servo::PiConfig;
     use crate::ptp::wire::{ClockIdentity, PortIdentity};
-    use crate::ptp::ServoState;
 
     fn hub(cameras: u16) -> Hub {
         Hub::new(HubConfig {

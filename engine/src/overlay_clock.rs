@@ -1,15 +1,18 @@
 //! The overlay clock: disciplined time as an exact affine map of a free-running base.
 //!
-//! `time = overlay_ref + (base - base_ref) + (base - base_ref) * freq / (1e9 * 2^16)`
-//! with the frequency correction held as an integer in 2^-16 ppb (the resolution of
-//! Linux's scaled-ppm adjtimex interface, 1000x finer). Every reading is integer
-//! arithmetic, so a disciplined clock never accumulates floating-point error.
+//! `time = overlay_ref + (base - base_ref) + round((base - base_ref) * freq / 2^48)`
+//! with the fractional frequency correction held as an integer in units of 2^-48
+//! (3.6e-6 ppb, far finer than any servo asks for). Every reading is integer
+//! arithmetic — a multiply and a shift — so a disciplined clock never accumulates
+//! floating-point error and reading it is cheap.
 
 use crate::clock::SteerError;
 use crate::time::{Nanos, Time};
 
-const PPB_SCALE: i128 = 1 << 16;
-const DENOM: i128 = 1_000_000_000 * PPB_SCALE;
+const FRAC_BITS: u32 = 48;
+const ONE: i128 = 1 << FRAC_BITS;
+/// Units of 2^-48 per ppb.
+const PER_PPB: f64 = (1u64 << FRAC_BITS) as f64 / 1e9;
 /// ptp4l's max_frequency default: 900,000,000 ppb.
 pub const MAX_FREQUENCY_PPB: f64 = 9e8;
 
@@ -17,8 +20,10 @@ pub const MAX_FREQUENCY_PPB: f64 = 9e8;
 pub struct OverlayClock {
     base_ref: Time,
     overlay_ref: Time,
-    /// Frequency correction in 2^-16 ppb.
+    /// Fractional frequency correction in units of 2^-48.
     freq_scaled: i64,
+    /// Counts adjustments, so that callers can cache values derived from the map.
+    version: u64,
 }
 
 impl OverlayClock {
@@ -29,6 +34,7 @@ impl OverlayClock {
             base_ref: base,
             overlay_ref: overlay,
             freq_scaled: 0,
+            version: 0,
         }
     }
 
@@ -39,17 +45,16 @@ impl OverlayClock {
 
     /// Disciplined time at base reading `base`.
     pub fn time_at(&self, base: Time) -> Time {
-        let elapsed = (base - self.base_ref).0 as i128;
-        let correction = (elapsed * self.freq_scaled as i128).div_euclid(DENOM);
-        Time(self.overlay_ref.0 + (elapsed + correction) as i64)
+        let elapsed = (base - self.base_ref).0;
+        Time(self.overlay_ref.0 + elapsed + scale(elapsed as i128, self.freq_scaled) as i64)
     }
 
     /// The earliest base reading at which disciplined time has reached `target`.
     pub fn base_at(&self, target: Time) -> Time {
         let want = (target - self.overlay_ref).0 as i128;
         // Invert the linear part, then settle the rounding by stepping.
-        let mut elapsed = (want * DENOM).div_euclid(DENOM + self.freq_scaled as i128);
-        let reading = |e: i128| e + (e * self.freq_scaled as i128).div_euclid(DENOM);
+        let mut elapsed = (want << FRAC_BITS).div_euclid(ONE + self.freq_scaled as i128);
+        let reading = |e: i128| e + scale(e, self.freq_scaled);
         while reading(elapsed) < want {
             elapsed += 1;
         }
@@ -60,19 +65,23 @@ impl OverlayClock {
     }
 
     pub fn frequency_ppb(&self) -> f64 {
-        self.freq_scaled as f64 / PPB_SCALE as f64
+        self.freq_scaled as f64 / PER_PPB
     }
 
     /// Changes the rate from base reading `now` on, keeping time continuous.
     pub fn set_frequency_ppb(&mut self, now: Time, ppb: f64) -> Result<(), SteerError> {
         if !ppb.is_finite() || ppb.abs() > MAX_FREQUENCY_PPB {
             return Err(SteerError::FrequencyOutOfRange {
-                ppb: if ppb.is_finite() { ppb as i64 } else { i64::MAX },
+                ppb: if ppb.is_finite() {
+                    ppb as i64
+                } else {
+                    i64::MAX
+                },
                 max: MAX_FREQUENCY_PPB as i64,
             });
         }
         self.rebase(now);
-        self.freq_scaled = (ppb * PPB_SCALE as f64).round() as i64;
+        self.freq_scaled = (ppb * PER_PPB).round() as i64;
         Ok(())
     }
 
@@ -82,10 +91,21 @@ impl OverlayClock {
         self.overlay_ref += delta;
     }
 
+    /// Changes whenever the clock is adjusted.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
     fn rebase(&mut self, now: Time) {
+        self.version += 1;
         self.overlay_ref = self.time_at(now);
         self.base_ref = now;
     }
+}
+
+/// round(elapsed * freq / 2^48), rounding halves up.
+fn scale(elapsed: i128, freq: i64) -> i128 {
+    (elapsed * freq as i128 + (ONE >> 1)) >> FRAC_BITS
 }
 
 #[cfg(test)]
@@ -96,7 +116,10 @@ mod tests {
     fn frequency_applies_exactly() {
         let mut c = OverlayClock::new(Time(0), Time(100));
         c.set_frequency_ppb(Time(0), 10_000.0).unwrap(); // +10 ppm
-        assert_eq!(c.time_at(Time(1_000_000_000)), Time(100 + 1_000_000_000 + 10_000));
+        assert_eq!(
+            c.time_at(Time(1_000_000_000)),
+            Time(100 + 1_000_000_000 + 10_000)
+        );
         // A day at -3.5 ppb: exact integer rounding down.
         c.set_frequency_ppb(Time(0), -3.5).unwrap();
         let day = 86_400_000_000_000i64;
@@ -120,7 +143,10 @@ mod tests {
             for target in [Time(0), Time(1), Time(999_999_937), Time(3_600_000_000_123)] {
                 let b = c.base_at(target);
                 assert!(c.time_at(b) >= target, "ppb {ppb} target {target}");
-                assert!(c.time_at(b - Nanos(1)) < target, "ppb {ppb} target {target}");
+                assert!(
+                    c.time_at(b - Nanos(1)) < target,
+                    "ppb {ppb} target {target}"
+                );
             }
         }
     }

@@ -38,8 +38,7 @@ impl LatencySampler {
                     LatencySampler::Shifted {
                         min: min.ns() as f64,
                         tail: Tail::LogNormal(
-                            LogNormal::new((median.ns() as f64).ln(), sigma.0)
-                                .expect("sigma > 0"),
+                            LogNormal::new((median.ns() as f64).ln(), sigma.0).expect("sigma > 0"),
                         ),
                     }
                 }

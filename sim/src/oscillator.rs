@@ -4,8 +4,8 @@
 //! Frequency is piecewise constant over one-second segments: a fixed offset, a
 //! random walk (wander), and a sinusoidal temperature term, evaluated at each
 //! segment's start. Phase steps split segments. Readings are exact integers:
-//! local = start_local + dt + floor(dt * rate / 1e18), with the fractional
-//! frequency error held in parts per 10^18.
+//! local = start_local + dt + round(dt * rate / 2^60), with the fractional
+//! frequency error held in units of 2^-60 (8.7e-19).
 
 use crate::rng::Stream;
 use rand::distr::Distribution;
@@ -13,7 +13,8 @@ use statrs::distribution::Normal;
 use std::collections::VecDeque;
 
 const SEGMENT_NS: i64 = 1_000_000_000;
-const E18: i128 = 1_000_000_000_000_000_000;
+const FRAC_BITS: u32 = 60;
+const ONE: i128 = 1 << FRAC_BITS;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct OscillatorParams {
@@ -32,14 +33,14 @@ struct Segment {
     start_true: i64,
     end_true: i64,
     start_local: i64,
-    /// Fractional frequency error in parts per 10^18.
+    /// Fractional frequency error in units of 2^-60.
     rate: i64,
 }
 
 impl Segment {
     fn local_at(&self, t: i64) -> i64 {
-        let dt = (t - self.start_true) as i128;
-        self.start_local + (dt + (dt * self.rate as i128).div_euclid(E18)) as i64
+        let dt = t - self.start_true;
+        self.start_local + dt + ((dt as i128 * self.rate as i128 + (ONE >> 1)) >> FRAC_BITS) as i64
     }
     fn local_end(&self) -> i64 {
         self.local_at(self.end_true)
@@ -103,7 +104,7 @@ impl Oscillator {
             start_true,
             end_true,
             start_local,
-            rate: (ppb * 1e9).round() as i64,
+            rate: (ppb * 1e-9 * ONE as f64).round() as i64,
         }
     }
 
@@ -157,9 +158,10 @@ impl Oscillator {
             if s.local_end() < target {
                 continue;
             }
-            // Within this segment: invert, then settle the rounding.
-            let want = (target - s.start_local) as i128;
-            let mut dt = (want * E18).div_euclid(E18 + s.rate as i128) as i64;
+            // Within this segment: invert to first order (want - want*rate; the
+            // error is rate^2 * want, under a nanosecond), then settle the rounding.
+            let want = target - s.start_local;
+            let mut dt = want - ((want as i128 * s.rate as i128) >> FRAC_BITS) as i64;
             let reading = |dt: i64| s.local_at(s.start_true + dt);
             while reading(dt) < target {
                 dt += 1;
@@ -179,7 +181,7 @@ impl Oscillator {
             .iter()
             .find(|s| t < s.end_true)
             .expect("local_at extended past t");
-        s.rate as f64 / 1e9
+        s.rate as f64 / ONE as f64 * 1e9
     }
 }
 
@@ -203,7 +205,10 @@ mod tests {
     fn a_fixed_offset_accumulates_exactly() {
         let mut o = Oscillator::new(params(10_000.0), Seeds::new(1).stream("t"));
         assert_eq!(o.local_at(0), 1_000);
-        assert_eq!(o.local_at(3_600_000_000_000), 1_000 + 3_600_000_000_000 + 36_000_000);
+        assert_eq!(
+            o.local_at(3_600_000_000_000),
+            1_000 + 3_600_000_000_000 + 36_000_000
+        );
     }
 
     #[test]
@@ -212,7 +217,14 @@ mod tests {
         p.wander_ppb_per_sqrt_s = 50.0;
         p.steps = vec![(2_500_000_000, 400), (4_000_000_000, -1_000_000)];
         let mut o = Oscillator::new(p, Seeds::new(3).stream("t"));
-        for target in [1_000, 5_000, 999_999_999, 2_499_999_000, 3_000_000_000, 3_999_000_000] {
+        for target in [
+            1_000,
+            5_000,
+            999_999_999,
+            2_499_999_000,
+            3_000_000_000,
+            3_999_000_000,
+        ] {
             let t = o.true_at_or_after(target, 0);
             assert!(o.local_at(t) >= target);
             if t > 0 {

@@ -131,7 +131,10 @@ pub enum LatencySpec {
         value: PosDur,
     },
     /// Gaussian around a mean.
-    Normal { mean: PosDur, sd: PosDur },
+    Normal {
+        mean: PosDur,
+        sd: PosDur,
+    },
     /// `min` plus a log-normal with the given median above `min` and shape sigma:
     /// a heavy right tail, as queues in loaded switches produce.
     Lognormal {
@@ -147,7 +150,10 @@ pub enum LatencySpec {
         mean: PosDur,
     },
     /// Pareto with scale `min` and the given shape (smaller shape: heavier tail).
-    Pareto { min: PosDur, shape: Positive },
+    Pareto {
+        min: PosDur,
+        shape: Positive,
+    },
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -401,10 +407,16 @@ impl Scenario {
             e
         };
         if self.duration.ns() == 0 {
-            return Err(at_key("duration", "the duration must be longer than 0".into()));
+            return Err(at_key(
+                "duration",
+                "the duration must be longer than 0".into(),
+            ));
         }
         if self.duration.ns() > Nanos::from_secs(30 * 86_400).0 {
-            return Err(at_key("duration", "the duration is limited to 30 days".into()));
+            return Err(at_key(
+                "duration",
+                "the duration is limited to 30 days".into(),
+            ));
         }
         let cams = self.camera_count();
         if cams == 0 || cams > 4096 {
@@ -483,7 +495,8 @@ mod tests {
         true
     }
 
-    const MINIMAL: &str = "seed = 1\nduration = \"10s\"\n[[cameras]]\nrate = \"50\"\n[hub]\nreference_rate = 50\n";
+    const MINIMAL: &str =
+        "seed = 1\nduration = \"10s\"\n[[cameras]]\nrate = \"50\"\n[hub]\nreference_rate = 50\n";
 
     #[test]
     fn the_default_scenario_parses() {
@@ -522,7 +535,11 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("rate"), "{e}");
         let text = format!("{MINIMAL}[ptp]\nfirst_step_threshold = \"20 parsecs\"\n");
         let e = Scenario::parse(&text, "v.toml", &any).unwrap_err();
-        assert_eq!((e.line, e.field.as_deref()), (8, Some("first_step_threshold")), "{e}");
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (8, Some("first_step_threshold")),
+            "{e}"
+        );
         let text = format!("{MINIMAL}[network]\nloss = 1.5\n");
         let e = Scenario::parse(&text, "v.toml", &any).unwrap_err();
         assert_eq!((e.line, e.field.as_deref()), (8, Some("loss")), "{e}");

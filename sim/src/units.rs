@@ -21,7 +21,9 @@ impl Dur {
 pub fn parse_duration(text: &str) -> Result<Nanos, String> {
     let s = text.trim();
     let err = || {
-        format!("`{text}` is not a duration: write a number and a unit, e.g. \"125ms\", \"20us\", \"5ns\", \"60s\"")
+        format!(
+            "`{text}` is not a duration: write a number and a unit, e.g. \"125ms\", \"20us\", \"5ns\", \"60s\""
+        )
     };
     if s == "0" {
         return Ok(Nanos::ZERO);

@@ -8,9 +8,7 @@
 use crate::latency::LatencySampler;
 use crate::oscillator::{Oscillator, OscillatorParams};
 use crate::rng::{Seeds, Stream};
-use crate::scenario::{
-    DelayRespMode, OscillatorSpec, Scenario, SyncMode, TimestampingMode,
-};
+use crate::scenario::{DelayRespMode, OscillatorSpec, Scenario, SyncMode, TimestampingMode};
 use crate::score::{AlignScore, PtpScore, Score, quantile};
 use crate::trace::Trace;
 use crate::truth::FrameTruth;
@@ -76,10 +74,21 @@ struct Host {
 }
 
 enum EventKind {
-    Timer { host: usize, generation: u64 },
-    Packet { to: usize, from: usize, bytes: Rc<[u8]> },
+    Timer {
+        host: usize,
+        generation: u64,
+    },
+    Packet {
+        to: usize,
+        from: usize,
+        bytes: Rc<[u8]>,
+    },
     FrameArrival(FrameMeta),
-    FreeRunCapture { host: usize, rate: FrameRate, n: i64 },
+    FreeRunCapture {
+        host: usize,
+        rate: FrameRate,
+        n: i64,
+    },
     Sample,
 }
 
@@ -114,6 +123,34 @@ pub struct Knob {
     pub freq_offset_ppb: f64,
     pub initial_offset_ns: i64,
     pub role: String,
+}
+
+/// The true offset of every disciplined clock from the grandmaster, sampled.
+#[derive(Clone, Debug, Default)]
+pub struct OffsetSeries {
+    pub clocks: Vec<String>,
+    /// True time of each sample, ns since the start of the run.
+    pub times_ns: Vec<i64>,
+    /// Per clock, one offset per sample.
+    pub offsets_ns: Vec<Vec<i64>>,
+}
+
+impl OffsetSeries {
+    /// CSV: `time_s,clock,offset_ns`, one row per clock per sample.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from("time_s,clock,offset_ns\n");
+        for (i, t) in self.times_ns.iter().enumerate() {
+            for (c, name) in self.clocks.iter().enumerate() {
+                let o = self.offsets_ns[c][i];
+                out.push_str(&format!(
+                    "{}.{:09},{name},{o}\n",
+                    t / 1_000_000_000,
+                    t % 1_000_000_000
+                ));
+            }
+        }
+        out
+    }
 }
 
 /// Running tallies for the score.
@@ -191,7 +228,11 @@ impl World {
 
         let mut knobs = Vec::new();
         let mut hosts = Vec::new();
-        let mut make_host = |name: String, role: &str, spec: &OscillatorSpec, node: &dyn Fn(i64) -> NodeKind, video: &crate::scenario::LatencySpec| {
+        let mut make_host = |name: String,
+                             role: &str,
+                             spec: &OscillatorSpec,
+                             node: &dyn Fn(i64) -> NodeKind,
+                             video: &crate::scenario::LatencySpec| {
             let mut draw = seeds.stream(&format!("draw/{name}"));
             let freq_ppb = symmetric(&mut draw, spec.freq_offset_ppm.0 * 1000.0);
             let initial = symmetric(&mut draw, spec.initial_offset.ns() as f64).round() as i64;
@@ -283,7 +324,14 @@ impl World {
                 };
                 make_host(
                     format!("cam{camera}"),
-                    &format!("camera {} fps {:?}", group.rate.0, group.sync),
+                    &format!(
+                        "camera, {} fps, {}",
+                        group.rate.0,
+                        match group.sync {
+                            SyncMode::PtpLocked => "ptp-locked",
+                            SyncMode::FreeRun => "free-run",
+                        }
+                    ),
                     &scenario.clocks,
                     &|now| NodeKind::Camera(Box::new(CameraAgent::new(config.clone(), Time(now)))),
                     group.video_latency.as_ref().unwrap_or(video),
@@ -354,7 +402,12 @@ impl World {
         self.queue.push(Event { at, seq, kind });
     }
 
-    pub fn run(mut self) -> Score {
+    pub fn run(self) -> Score {
+        self.run_with_series().0
+    }
+
+    /// Runs, and also returns every clock's sampled true offset.
+    pub fn run_with_series(mut self) -> (Score, OffsetSeries) {
         while let Some(event) = self.queue.pop() {
             if event.at > self.duration {
                 break;
@@ -414,7 +467,12 @@ impl World {
             }
         }
         self.now = self.duration;
-        self.score()
+        let series = OffsetSeries {
+            clocks: self.knobs[1..].iter().map(|k| k.clock.clone()).collect(),
+            times_ns: self.tally.sample_times.clone(),
+            offsets_ns: self.tally.offsets.clone(),
+        };
+        (self.score(), series)
     }
 
     /// Drains a host's outputs, then re-arms its timer.
@@ -436,20 +494,33 @@ impl World {
         if let Some(d) = deadline {
             let at = host.osc.true_at_or_after(d, self.now);
             let generation = host.generation;
-            self.push(at, EventKind::Timer { host: h, generation });
+            self.push(
+                at,
+                EventKind::Timer {
+                    host: h,
+                    generation,
+                },
+            );
         }
     }
 
     fn hardware_noise(&mut self, h: usize) -> i64 {
         match (&self.timestamping, &self.hw_noise) {
-            (TimestampingMode::Hardware, Some(n)) => n.sample(&mut self.hosts[h].nic).round() as i64,
+            (TimestampingMode::Hardware, Some(n)) => {
+                n.sample(&mut self.hosts[h].nic).round() as i64
+            }
             _ => 0,
         }
     }
 
     fn handle_output(&mut self, h: usize, output: Output) {
         match output {
-            Output::Send { to, event: _, bytes, token } => {
+            Output::Send {
+                to,
+                event: _,
+                bytes,
+                token,
+            } => {
                 // Software stamps are taken in the stack before the wire; hardware
                 // stamps when the packet leaves.
                 let local = self.hosts[h].osc.local_at(self.now);
@@ -462,10 +533,13 @@ impl World {
                 };
                 if let Some(token) = token {
                     self.trace.record(4, self.now).u64(h as u64).i64(tx);
-                    self.hosts[h]
-                        .node
-                        .node()
-                        .handle_input(Time(local), Input::TxTimestamp { token, tx: Time(tx) });
+                    self.hosts[h].node.node().handle_input(
+                        Time(local),
+                        Input::TxTimestamp {
+                            token,
+                            tx: Time(tx),
+                        },
+                    );
                 }
                 self.transmit(h, to, wire, bytes.into());
             }
@@ -539,7 +613,10 @@ impl World {
             };
             if self.ptp_loss > 0.0 && link.random_bool(self.ptp_loss) {
                 self.tally.packets_lost += 1;
-                self.trace.record(8, self.now).u64(from as u64).u64(r as u64);
+                self.trace
+                    .record(8, self.now)
+                    .u64(from as u64)
+                    .u64(r as u64);
                 continue;
             }
             let mut delay = self.ptp_latency.sample(link);
@@ -616,7 +693,10 @@ impl World {
         for h in 1..self.hosts.len() {
             let local = self.hosts[h].osc.local_at(now);
             self.hosts[h].osc.forget_before(now);
-            let slave = self.hosts[h].node.slave().expect("every host but the GM is a slave");
+            let slave = self.hosts[h]
+                .node
+                .slave()
+                .expect("every host but the GM is a slave");
             let offset = slave.clock().time_at(Time(local)).0 - gm;
             self.tally.offsets[h - 1].push(offset);
             self.trace.i64(offset);

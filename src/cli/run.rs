@@ -18,6 +18,9 @@ pub struct RunArgs {
     /// Write the score as JSON to this path.
     #[arg(long, value_name = "PATH")]
     json: Option<PathBuf>,
+    /// Write every clock's sampled true offset from the grandmaster as CSV.
+    #[arg(long, value_name = "PATH")]
+    offsets_csv: Option<PathBuf>,
 }
 
 pub fn run(args: RunArgs, quiet: bool) -> u8 {
@@ -44,6 +47,7 @@ pub fn run(args: RunArgs, quiet: bool) -> u8 {
             scenario.duration.ns() as f64 / 1e9,
             scenario.camera_count()
         );
+        println!("replay: {replay}");
         println!("clocks (derived from the seed):");
         for k in world.knobs() {
             println!(
@@ -55,11 +59,19 @@ pub fn run(args: RunArgs, quiet: bool) -> u8 {
             );
         }
     }
+    // The CLI's own speed figure; nothing simulated sees this clock.
+    #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
-    let mut score = world.run();
+    let (mut score, series) = world.run_with_series();
     let wall = started.elapsed().as_secs_f64();
     score.judge(&scenario);
 
+    if let Some(path) = &args.offsets_csv
+        && let Err(e) = std::fs::write(path, series.to_csv())
+    {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return EXIT_BAD_INPUT;
+    }
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&score.to_json()).expect("scores serialise");
         if let Err(e) = std::fs::write(path, text + "\n") {
@@ -114,12 +126,22 @@ fn print_summary(s: &Score, wall: f64) {
     );
     println!(
         "       {} servo updates, {} steps, path delay {:.0} ns, {} packets ({} lost, {} malformed)",
-        p.servo_updates, p.clock_steps, p.mean_path_delay_ns, p.packets_sent, p.packets_lost, p.malformed_packets
+        p.servo_updates,
+        p.clock_steps,
+        p.mean_path_delay_ns,
+        p.packets_sent,
+        p.packets_lost,
+        p.malformed_packets
     );
     let a = &s.align;
     println!(
         "align: {} frame sets, {} complete ({:.4}), {} misaligned; worst capture error {:.0} ns, stamp error {:.0} ns",
-        a.frame_sets, a.complete_sets, a.complete_ratio, a.misaligned_frame_sets, a.max_alignment_error_ns, a.max_stamp_error_ns
+        a.frame_sets,
+        a.complete_sets,
+        a.complete_ratio,
+        a.misaligned_frame_sets,
+        a.max_alignment_error_ns,
+        a.max_stamp_error_ns
     );
     println!(
         "       frames: {} captured = {} in sets + {} late + {} dropped + {} superseded + {} in flight ({} unaccounted)",

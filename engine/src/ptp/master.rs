@@ -179,7 +179,8 @@ impl PtpMaster {
             Ok(m) => m,
             Err(_) => {
                 self.counters.malformed += 1;
-                self.outputs.push_back(Output::Dropped(DropReason::Malformed));
+                self.outputs
+                    .push_back(Output::Dropped(DropReason::Malformed));
                 return;
             }
         };

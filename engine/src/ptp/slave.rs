@@ -314,10 +314,8 @@ impl PtpSlave {
         let Some(delay) = self.path_delay else {
             return;
         };
-        let offset = (ScaledNanos::from_nanos(t2 - t1)
-            - ScaledNanos(correction.scaled())
-            - delay)
-            .rounded();
+        let offset =
+            (ScaledNanos::from_nanos(t2 - t1) - ScaledNanos(correction.scaled()) - delay).rounded();
         let decision = self.servo.sample(offset, t2, 1.0);
         self.counters.servo_updates += 1;
         self.servo_state = decision.state;

@@ -94,7 +94,10 @@ impl PiServo {
     }
 
     fn clamp(&self, ppb: f64) -> f64 {
-        ppb.clamp(-self.config.max_frequency_ppb, self.config.max_frequency_ppb)
+        ppb.clamp(
+            -self.config.max_frequency_ppb,
+            self.config.max_frequency_ppb,
+        )
     }
 
     fn exceeds(threshold: Nanos, offset: f64) -> bool {

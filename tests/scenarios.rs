@@ -1,0 +1,94 @@
+//! Replays every library scenario with its own seed, checks its `[expect]`
+//! table and the frame accounting, and snapshots its score. The snapshot holds
+//! the trace hash, so running these tests under both the dev and the release
+//! profile (scripts/test does) proves the two builds make identical runs.
+
+mod common;
+
+use camsync_sim::Score;
+use common::load;
+
+fn replay(file: &str) {
+    let scenario = load(file);
+    let score = camsync_sim::run(&scenario, scenario.seed);
+    assert!(
+        score.expect.passed,
+        "{file} fails its expectations: {:?}\nreplay: camsync run {file} --seed {}",
+        score.expect.failures, scenario.seed
+    );
+    let a = &score.align;
+    assert_eq!(a.unaccounted_frames, 0, "{file}: frames lost silently");
+    assert_eq!(
+        a.frames_captured,
+        a.frames_in_sets
+            + a.late_frames
+            + a.dropped_frames
+            + a.superseded_frames
+            + a.frames_in_flight_at_end,
+        "{file}: accounting does not add up"
+    );
+    insta::assert_json_snapshot!(scenario.name().to_string(), rounded(&score));
+}
+
+#[test]
+fn studio_4cam() {
+    replay("scenarios/studio-4cam.toml");
+}
+
+#[test]
+fn stadium_8cam_sw() {
+    replay("scenarios/stadium-8cam-sw.toml");
+}
+
+#[test]
+fn mixed_rates() {
+    replay("scenarios/mixed-rates.toml");
+}
+
+#[test]
+fn perf_16cam_60fps() {
+    replay("scenarios/perf-16cam-60fps.toml");
+}
+
+/// Every scenario file in the library is replayed by one of the tests above.
+#[test]
+fn every_library_scenario_is_replayed() {
+    let source = include_str!("scenarios.rs");
+    let dir = common::repo().join("scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    for f in files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            source.contains(&format!("\"scenarios/{name}\"")),
+            "scenarios/{name} has no replay test"
+        );
+    }
+}
+
+/// The score as JSON with every float rounded to 4 significant digits, so a
+/// snapshot shows what matters and a last-digit wobble reads as what it is.
+pub fn rounded(score: &Score) -> serde_json::Value {
+    fn round(v: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match v {
+            Value::Number(n) if n.is_f64() => {
+                let x = n.as_f64().unwrap_or_default();
+                if x == 0.0 || !x.is_finite() {
+                    return Value::from(x);
+                }
+                let digits = 4 - 1 - x.abs().log10().floor() as i32;
+                let scale = 10f64.powi(digits);
+                Value::from((x * scale).round() / scale)
+            }
+            Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (k, round(v))).collect()),
+            Value::Array(a) => Value::Array(a.into_iter().map(round).collect()),
+            other => other,
+        }
+    }
+    round(score.to_json())
+}
