@@ -50,23 +50,65 @@ fn perf_16cam_60fps() {
     replay("scenarios/perf-16cam-60fps.toml");
 }
 
+#[test]
+fn ptp_clean_hw() {
+    replay("scenarios/ptp/clean-hw.toml");
+}
+
+#[test]
+fn ptp_pdv_10us() {
+    replay("scenarios/ptp/pdv-10us.toml");
+}
+
+#[test]
+fn ptp_pdv_30us() {
+    replay("scenarios/ptp/pdv-30us.toml");
+}
+
+#[test]
+fn ptp_pdv_100us() {
+    replay("scenarios/ptp/pdv-100us.toml");
+}
+
+#[test]
+fn ptp_sw_timestamps() {
+    replay("scenarios/ptp/sw-timestamps.toml");
+}
+
+#[test]
+fn ptp_cold_start_hw() {
+    replay("scenarios/ptp/cold-start-hw.toml");
+}
+
+#[test]
+fn ptp_cold_start_sw() {
+    replay("scenarios/ptp/cold-start-sw.toml");
+}
+
+#[test]
+fn ptp_holdover() {
+    replay("scenarios/ptp/holdover.toml");
+}
+
 /// Every scenario file in the library is replayed by one of the tests above.
 #[test]
 fn every_library_scenario_is_replayed() {
     let source = include_str!("scenarios.rs");
-    let dir = common::repo().join("scenarios");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
-    for f in files {
-        let name = f.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(
-            source.contains(&format!("\"scenarios/{name}\"")),
-            "scenarios/{name} has no replay test"
-        );
+    for sub in ["", "ptp/"] {
+        let dir = common::repo().join("scenarios").join(sub);
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        for f in files {
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(
+                source.contains(&format!("\"scenarios/{sub}{name}\"")),
+                "scenarios/{sub}{name} has no replay test"
+            );
+        }
     }
 }
 

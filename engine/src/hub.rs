@@ -171,6 +171,7 @@ mod tests {
     use super::*;
     use crate::frame::CameraId;
     use crate::ptp::ServoState;
+    use crate::ptp::discipline::{DelayWeighting, ServoConfig};
     use crate::ptp::servo::PiConfig;
     use crate::ptp::wire::{ClockIdentity, PortIdentity};
 
@@ -188,8 +189,10 @@ mod tests {
                 },
                 log_min_delay_req_interval: 0,
                 log_sync_interval: 0,
-                servo: PiConfig::hardware(),
+                servo: ServoConfig::Pi(PiConfig::hardware()),
                 delay_filter_length: 10,
+                delay_weighting: DelayWeighting::None,
+                sync_receipt_timeout: 3,
                 unicast_delay_req: true,
             },
         })

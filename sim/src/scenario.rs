@@ -39,6 +39,8 @@ pub struct Scenario {
     pub cameras: Vec<CameraGroup>,
     pub hub: HubSpec,
     #[serde(default)]
+    pub faults: Vec<FaultSpec>,
+    #[serde(default)]
     pub score: ScoreSpec,
     #[serde(default)]
     pub expect: BTreeMap<String, BTreeMap<Spanned<String>, Bound>>,
@@ -47,7 +49,32 @@ pub struct Scenario {
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum ServoKind {
+    /// linuxptp's PI servo, the baseline.
     Pi,
+    /// linuxptp's linear-regression servo, the second baseline.
+    Linreg,
+    /// camsync's Kalman filter with lucky-packet weighting.
+    Camsync,
+}
+
+impl std::str::FromStr for ServoKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "pi" => Ok(ServoKind::Pi),
+            "linreg" => Ok(ServoKind::Linreg),
+            "camsync" => Ok(ServoKind::Camsync),
+            _ => Err(format!("unknown servo `{s}`: use pi, linreg or camsync")),
+        }
+    }
+}
+
+/// ptp4l's `tsproc_mode`, for the pi and linreg servos.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TsprocMode {
+    Filter,
+    FilterWeight,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -69,6 +96,9 @@ pub struct PtpSpec {
     pub step_threshold: PosDur,
     pub delay_filter_length: FilterLength,
     pub delay_resp: DelayRespMode,
+    pub tsproc_mode: TsprocMode,
+    /// Sync intervals without a Sync before a port holds its frequency.
+    pub sync_receipt_timeout: u8,
     /// PI gains; by default ptp4l's for the timestamping mode.
     pub pi_kp_scale: Option<NonNeg>,
     pub pi_ki_scale: Option<NonNeg>,
@@ -86,6 +116,8 @@ impl Default for PtpSpec {
             step_threshold: PosDur(Nanos::ZERO),
             delay_filter_length: FilterLength(10),
             delay_resp: DelayRespMode::Unicast,
+            tsproc_mode: TsprocMode::Filter,
+            sync_receipt_timeout: 3,
             pi_kp_scale: None,
             pi_ki_scale: None,
         }
@@ -320,6 +352,45 @@ pub struct HubSpec {
 
 fn default_buffer() -> PosDur {
     PosDur(Nanos::from_millis(200))
+}
+
+/// Something going wrong, on a schedule.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    pub kind: FaultKind,
+    pub at: PosDur,
+    /// How long it lasts; absent: until the end of the run.
+    pub duration: Option<PosDur>,
+    /// The size of a step fault (path delay, asymmetry).
+    #[serde(default)]
+    pub by: Dur,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultKind {
+    /// The grandmaster sends nothing: its slaves go into holdover.
+    GrandmasterSilent,
+    /// Every PTP path gets `by` longer, both directions (a reroute).
+    PathDelayStep,
+    /// The master-to-slave direction gets `by` longer (negative: the other way).
+    AsymmetryStep,
+}
+
+impl FaultSpec {
+    pub fn window(&self) -> (i64, i64) {
+        let start = self.at.ns();
+        (
+            start,
+            self.duration
+                .map_or(i64::MAX, |d| start.saturating_add(d.ns())),
+        )
+    }
+    pub fn active(&self, t: i64) -> bool {
+        let (start, end) = self.window();
+        (start..end).contains(&t)
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

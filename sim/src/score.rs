@@ -22,6 +22,8 @@ pub struct PtpScore {
     pub offset_rms_ns: f64,
     pub offset_p99_abs_ns: f64,
     pub offset_max_abs_ns: f64,
+    /// Peak-to-peak of the signed offset after lock, the worst clock's.
+    pub offset_pp_ns: f64,
     /// When the last clock locked (|offset| below the threshold, held); null when
     /// some clock never did.
     pub time_to_lock_s: Option<f64>,
@@ -34,6 +36,15 @@ pub struct PtpScore {
     pub packets_lost: u64,
     pub malformed_packets: u64,
     pub mean_path_delay_ns: f64,
+    /// Worst |offset| while the grandmaster was silent (holdover), and the same
+    /// for an oracle that knew each oscillator's true frequency when it fell
+    /// silent and held exactly that. Null without a holdover fault.
+    pub holdover_max_abs_ns: Option<f64>,
+    pub holdover_oracle_max_abs_ns: Option<f64>,
+    /// Seconds from the end of the last fault until every clock is back below
+    /// the lock threshold for good. Null without faults, or never recovered.
+    pub recover_s: Option<f64>,
+    pub holdovers: u64,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -92,6 +103,9 @@ impl Score {
         let template = Score {
             ptp: PtpScore {
                 time_to_lock_s: Some(0.0),
+                holdover_max_abs_ns: Some(0.0),
+                holdover_oracle_max_abs_ns: Some(0.0),
+                recover_s: Some(0.0),
                 ..Default::default()
             },
             ..Default::default()

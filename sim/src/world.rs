@@ -8,7 +8,10 @@
 use crate::latency::LatencySampler;
 use crate::oscillator::{Oscillator, OscillatorParams};
 use crate::rng::{Seeds, Stream};
-use crate::scenario::{DelayRespMode, OscillatorSpec, Scenario, SyncMode, TimestampingMode};
+use crate::scenario::{
+    DelayRespMode, FaultKind, FaultSpec, OscillatorSpec, Scenario, ServoKind, SyncMode,
+    TimestampingMode, TsprocMode,
+};
 use crate::score::{AlignScore, PtpScore, Score, quantile};
 use crate::trace::Trace;
 use crate::truth::FrameTruth;
@@ -16,7 +19,8 @@ use camsync_engine::camera_agent::{CameraAgent, CameraConfig, CaptureTiming};
 use camsync_engine::frame::{AccountReason, FrameMeta, FrameSet};
 use camsync_engine::hub::{Hub, HubConfig};
 use camsync_engine::node::DropReason;
-use camsync_engine::ptp::servo::PiConfig;
+use camsync_engine::ptp::discipline::{DelayWeighting, KalmanConfig, ServoConfig};
+use camsync_engine::ptp::servo::{LinregConfig, PiConfig};
 use camsync_engine::ptp::wire::{ClockIdentity, PortIdentity};
 use camsync_engine::ptp::{MasterConfig, PtpMaster, PtpSlave, SlaveConfig};
 use camsync_engine::{Destination, FrameRate, Input, Nanos, Node, Output, PeerAddr, Time};
@@ -90,6 +94,8 @@ enum EventKind {
         n: i64,
     },
     Sample,
+    /// A scheduled fault begins (index into the scenario's faults).
+    FaultStart(usize),
 }
 
 struct Event {
@@ -153,9 +159,22 @@ impl OffsetSeries {
     }
 }
 
+/// What an oracle holdover holds for one clock: its disciplined offset, base
+/// reading and true fractional frequency when the grandmaster fell silent.
+#[derive(Clone, Copy, Debug)]
+struct OracleHold {
+    offset: i64,
+    local: i64,
+    gm: i64,
+    ratio: f64,
+}
+
 /// Running tallies for the score.
 #[derive(Default)]
 struct Tally {
+    holdover_max_abs: Option<i64>,
+    holdover_oracle_max_abs: Option<i64>,
+    packets_suppressed: u64,
     offsets: Vec<Vec<i64>>,
     sample_times: Vec<i64>,
     packets_sent: u64,
@@ -192,6 +211,9 @@ pub struct World {
     asymmetry: i64,
     ptp_loss: f64,
     video_loss: f64,
+    faults: Vec<FaultSpec>,
+    /// Per slave clock, while a holdover fault runs.
+    oracle: Vec<OracleHold>,
     truth: FrameTruth,
     trace: Trace,
     tally: Tally,
@@ -215,14 +237,35 @@ impl World {
         }
         pi.first_step_threshold = p.first_step_threshold.nanos();
         pi.step_threshold = p.step_threshold.nanos();
+        let servo = match p.servo {
+            ServoKind::Pi => ServoConfig::Pi(pi),
+            ServoKind::Linreg => ServoConfig::Linreg(LinregConfig {
+                first_step_threshold: p.first_step_threshold.nanos(),
+                step_threshold: p.step_threshold.nanos(),
+                ..LinregConfig::default()
+            }),
+            ServoKind::Camsync => ServoConfig::Camsync(KalmanConfig {
+                first_step_threshold: p.first_step_threshold.nanos(),
+                step_threshold: p.step_threshold.nanos(),
+                ..match ts.mode {
+                    TimestampingMode::Hardware => KalmanConfig::hardware(),
+                    TimestampingMode::Software => KalmanConfig::software(),
+                }
+            }),
+        };
         let unicast = p.delay_resp == DelayRespMode::Unicast;
         let slave_config = |index: usize| SlaveConfig {
             domain: p.domain,
             port_identity: port_identity(index),
             log_min_delay_req_interval: p.log_delay_req_interval.0,
             log_sync_interval: p.log_sync_interval.0,
-            servo: pi,
+            servo,
             delay_filter_length: p.delay_filter_length.0,
+            delay_weighting: match p.tsproc_mode {
+                TsprocMode::Filter => DelayWeighting::None,
+                TsprocMode::FilterWeight => DelayWeighting::FilterRatio,
+            },
+            sync_receipt_timeout: p.sync_receipt_timeout,
             unicast_delay_req: unicast,
         };
 
@@ -358,6 +401,8 @@ impl World {
             asymmetry: scenario.network.asymmetry.ns(),
             ptp_loss: scenario.network.loss.0,
             video_loss: scenario.video.loss.0,
+            faults: scenario.faults.clone(),
+            oracle: Vec::new(),
             truth: FrameTruth::new(cameras),
             trace: Trace::default(),
             tally: Tally {
@@ -374,7 +419,48 @@ impl World {
             world.schedule_free_run_capture(h, group, 0);
         }
         world.push(world.sample_interval, EventKind::Sample);
+        for (i, f) in scenario.faults.iter().enumerate() {
+            world.push(f.at.ns(), EventKind::FaultStart(i));
+        }
         world
+    }
+
+    fn fault_active(&self, kind: FaultKind) -> bool {
+        self.faults
+            .iter()
+            .any(|f| f.kind == kind && f.active(self.now))
+    }
+
+    /// The sum of the active step faults of a kind.
+    fn fault_step(&self, kind: FaultKind) -> i64 {
+        self.faults
+            .iter()
+            .filter(|f| f.kind == kind && f.active(self.now))
+            .map(|f| f.by.ns())
+            .sum()
+    }
+
+    fn start_fault(&mut self, i: usize) {
+        let kind = self.faults[i].kind;
+        self.trace.record(11, self.now).u64(i as u64);
+        if kind == FaultKind::GrandmasterSilent {
+            let now = self.now;
+            let gm = self.hosts[GRANDMASTER].osc.local_at(now);
+            let gm_ppb = self.hosts[GRANDMASTER].osc.frequency_ppb_at(now);
+            self.oracle = (1..self.hosts.len())
+                .map(|h| {
+                    let local = self.hosts[h].osc.local_at(now);
+                    let ppb = self.hosts[h].osc.frequency_ppb_at(now);
+                    let slave = self.hosts[h].node.slave().expect("a slave");
+                    OracleHold {
+                        offset: slave.clock().time_at(Time(local)).0 - gm,
+                        local,
+                        gm,
+                        ratio: (1.0 + gm_ppb * 1e-9) / (1.0 + ppb * 1e-9),
+                    }
+                })
+                .collect();
+        }
     }
 
     fn free_running_cameras(&self, scenario: &Scenario) -> Vec<(usize, FrameRate)> {
@@ -464,6 +550,7 @@ impl World {
                     self.schedule_free_run_capture(host, rate, n + 1);
                 }
                 EventKind::Sample => self.sample(),
+                EventKind::FaultStart(i) => self.start_fault(i),
             }
         }
         self.now = self.duration;
@@ -596,6 +683,13 @@ impl World {
     /// Puts a packet on the network: one copy per receiver, each with its own
     /// link delay and loss draw.
     fn transmit(&mut self, from: usize, to: Destination, wire: i64, bytes: Rc<[u8]>) {
+        if from == GRANDMASTER && self.fault_active(FaultKind::GrandmasterSilent) {
+            self.tally.packets_suppressed += 1;
+            self.trace.record(12, self.now);
+            return;
+        }
+        let path_step = self.fault_step(FaultKind::PathDelayStep);
+        let asymmetry = self.asymmetry + self.fault_step(FaultKind::AsymmetryStep);
         let receivers: Vec<usize> = match to {
             Destination::Multicast => (0..self.hosts.len()).filter(|&r| r != from).collect(),
             Destination::Unicast(PeerAddr(a)) => vec![a as usize],
@@ -619,12 +713,13 @@ impl World {
                     .u64(r as u64);
                 continue;
             }
-            let mut delay = self.ptp_latency.sample(link);
-            if downstream && self.asymmetry > 0 {
-                delay += self.asymmetry;
-            } else if !downstream && self.asymmetry < 0 {
-                delay -= self.asymmetry;
+            let mut delay = self.ptp_latency.sample(link) + path_step;
+            if downstream && asymmetry > 0 {
+                delay += asymmetry;
+            } else if !downstream && asymmetry < 0 {
+                delay -= asymmetry;
             }
+            let delay = delay.max(0);
             let mut arrival = wire + delay;
             if self.timestamping == TimestampingMode::Software {
                 arrival += self.stack_latency.sample(&mut self.hosts[r].nic);
@@ -701,6 +796,19 @@ impl World {
             self.tally.offsets[h - 1].push(offset);
             self.trace.i64(offset);
         }
+        if self.fault_active(FaultKind::GrandmasterSilent) && !self.oracle.is_empty() {
+            for h in 1..self.hosts.len() {
+                let o = self.oracle[h - 1];
+                let local = self.hosts[h].osc.local_at(now);
+                let held = o.offset + o.gm + ((local - o.local) as f64 * o.ratio).round() as i64;
+                let oracle = (held - gm).abs();
+                let actual = self.tally.offsets[h - 1].last().copied().unwrap_or(0).abs();
+                let t = &mut self.tally;
+                t.holdover_oracle_max_abs =
+                    Some(t.holdover_oracle_max_abs.unwrap_or(0).max(oracle));
+                t.holdover_max_abs = Some(t.holdover_max_abs.unwrap_or(0).max(actual));
+            }
+        }
         self.push(now + self.sample_interval, EventKind::Sample);
     }
 
@@ -732,10 +840,12 @@ impl World {
         };
         let mut slaves = self.hosts.iter().filter_map(|h| h.node.slave());
         let (mut updates, mut steps, mut delay_sum, mut delay_n) = (0, 0, 0i64, 0);
+        let mut holdovers = 0;
         for s in slaves.by_ref() {
             let c = s.counters();
             updates += c.servo_updates;
             steps += c.steps;
+            holdovers += c.holdovers;
             if let Some(d) = s.path_delay() {
                 delay_sum += d.0;
                 delay_n += 1;
@@ -749,6 +859,15 @@ impl World {
             offset_rms_ns: rms,
             offset_p99_abs_ns: quantile(&abs, 0.99),
             offset_max_abs_ns: abs.last().copied().unwrap_or(0.0),
+            offset_pp_ns: t
+                .offsets
+                .iter()
+                .filter_map(|s| {
+                    let after = s.get(from..)?;
+                    Some(after.iter().max()? - after.iter().min()?)
+                })
+                .max()
+                .unwrap_or(0) as f64,
             time_to_lock_s: all_locked
                 .then(|| t.sample_times.get(from).map_or(0.0, |&x| x as f64 / 1e9)),
             clocks: t.offsets.len() as u64,
@@ -764,6 +883,10 @@ impl World {
             } else {
                 0.0
             },
+            holdover_max_abs_ns: t.holdover_max_abs.map(|v| v as f64),
+            holdover_oracle_max_abs_ns: t.holdover_oracle_max_abs.map(|v| v as f64),
+            recover_s: self.recovery(),
+            holdovers,
         };
         let align = AlignScore {
             frame_sets: t.sets,
@@ -796,6 +919,28 @@ impl World {
             align,
             expect: Default::default(),
         }
+    }
+}
+
+impl World {
+    /// Seconds from the end of the last fault until every clock stays below the
+    /// lock threshold to the end of the run.
+    fn recovery(&self) -> Option<f64> {
+        let end = self
+            .faults
+            .iter()
+            .map(|f| f.window().1.min(self.duration))
+            .max()?;
+        let t = &self.tally;
+        let mut first_good = None;
+        for (i, &at) in t.sample_times.iter().enumerate().rev() {
+            let good = t.offsets.iter().all(|s| s[i].abs() < self.lock_threshold);
+            if !good {
+                break;
+            }
+            first_good = Some(at);
+        }
+        first_good.map(|at| (at - end).max(0) as f64 / 1e9)
     }
 }
 

@@ -18,6 +18,9 @@ pub struct RunArgs {
     /// Write the score as JSON to this path.
     #[arg(long, value_name = "PATH")]
     json: Option<PathBuf>,
+    /// Override the scenario's servo: pi, linreg or camsync.
+    #[arg(long, value_name = "SERVO")]
+    servo: Option<camsync_sim::scenario::ServoKind>,
     /// Write every clock's sampled true offset from the grandmaster as CSV.
     #[arg(long, value_name = "PATH")]
     offsets_csv: Option<PathBuf>,
@@ -29,13 +32,16 @@ pub fn run(args: RunArgs, quiet: bool) -> u8 {
         Some(path) => Scenario::from_file(path, known),
         None => Scenario::parse(DEFAULT_SCENARIO, DEFAULT_SCENARIO_PATH, known),
     };
-    let scenario = match loaded {
+    let mut scenario = match loaded {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_BAD_INPUT;
         }
     };
+    if let Some(servo) = args.servo {
+        scenario.ptp.servo = servo;
+    }
     let seed = args.seed.unwrap_or(scenario.seed);
     let replay = replay_line(&args, seed);
 
@@ -107,7 +113,11 @@ fn replay_line(args: &RunArgs, seed: u64) -> String {
         .as_ref()
         .map(|p| format!(" {}", p.display()))
         .unwrap_or_default();
-    format!("camsync run{file} --seed {seed}")
+    let servo = args
+        .servo
+        .map(|s| format!(" --servo {}", format!("{s:?}").to_lowercase()))
+        .unwrap_or_default();
+    format!("camsync run{file} --seed {seed}{servo}")
 }
 
 fn print_summary(s: &Score, wall: f64) {

@@ -2,7 +2,9 @@
 //! filter and the servos.
 
 pub mod delay_filter;
+pub mod discipline;
 pub mod master;
+pub mod security;
 pub mod servo;
 pub mod slave;
 pub mod wire;

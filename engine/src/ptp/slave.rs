@@ -6,8 +6,11 @@
 //! ptp4l sees them. offset = t2 − t1 − corr − delay; delay = [(t2 − t1) + (t4 − t3)
 //! − corrections] / 2, filtered by a moving median.
 
-use super::delay_filter::MovingMedian;
-use super::servo::{PiConfig, PiServo, Servo, ServoReport, ServoState};
+use super::discipline::{
+    self, ClockDiscipline, ClockReading, DelaySample, DelayWeighting, ServoConfig, SyncSample,
+    Update,
+};
+use super::servo::{ServoReport, ServoState};
 use super::wire::{
     DelayReqBody, FollowUpBody, Header, MessageBody, MessageType, PortIdentity, PtpMessage,
     SyncBody,
@@ -24,8 +27,11 @@ pub struct SlaveConfig {
     pub log_min_delay_req_interval: i8,
     /// Used for the servo's gains until the master's Sync says otherwise.
     pub log_sync_interval: i8,
-    pub servo: PiConfig,
+    pub servo: ServoConfig,
     pub delay_filter_length: usize,
+    pub delay_weighting: DelayWeighting,
+    /// Sync intervals without a Sync before the port holds its frequency.
+    pub sync_receipt_timeout: u8,
     /// Send Delay_Req to the master's own address (ptp4l's hybrid_e2e) rather
     /// than to the multicast group.
     pub unicast_delay_req: bool,
@@ -42,6 +48,7 @@ pub struct SlaveCounters {
     pub wrong_domain: u64,
     pub foreign_master: u64,
     pub unmatched: u64,
+    pub holdovers: u64,
 }
 
 /// A received Sync waiting for its Follow_Up, or the other way round.
@@ -50,6 +57,7 @@ enum SyncHalf {
     Sync {
         seq: u16,
         t2: Time,
+        t2_base: Time,
         correction: TimeInterval,
     },
     FollowUp {
@@ -59,32 +67,28 @@ enum SyncHalf {
     },
 }
 
-/// A complete Sync exchange.
-#[derive(Clone, Copy, Debug)]
-struct SyncPair {
-    t1: Time,
-    t2: Time,
-    correction: TimeInterval,
-}
-
 #[derive(Clone, Copy, Debug)]
 struct DelayRequest {
     seq: u16,
     token: u64,
-    t3: Option<Time>,
+    /// Transmit time on the disciplined and on the base clock.
+    t3: Option<(Time, Time)>,
 }
 
 pub struct PtpSlave {
     config: SlaveConfig,
     clock: OverlayClock,
-    servo: PiServo,
+    discipline: Box<dyn ClockDiscipline + Send>,
     servo_state: ServoState,
-    delay_filter: MovingMedian,
-    path_delay: Option<ScaledNanos>,
+    sync_interval: Nanos,
+    /// Base time after which a silent master puts the port in holdover.
+    sync_deadline: Option<Time>,
+    in_holdover: bool,
     master: Option<PortIdentity>,
     master_addr: Option<PeerAddr>,
     half: Option<SyncHalf>,
-    last_sync: Option<SyncPair>,
+    /// Base time of the packet being handled.
+    last_rx_base: Time,
     delay_req: Option<DelayRequest>,
     next_delay_req: Option<Time>,
     delay_req_seq: u16,
@@ -96,21 +100,24 @@ pub struct PtpSlave {
 impl PtpSlave {
     /// A slave whose disciplined clock starts equal to its base clock.
     pub fn new(config: SlaveConfig) -> Self {
-        let servo = PiServo::new(
-            config.servo,
-            Nanos::from_log2_secs(config.log_sync_interval),
-        );
+        let sync_interval = Nanos::from_log2_secs(config.log_sync_interval);
         PtpSlave {
-            delay_filter: MovingMedian::new(config.delay_filter_length),
+            discipline: discipline::build(
+                &config.servo,
+                sync_interval,
+                config.delay_filter_length,
+                config.delay_weighting,
+            ),
             config,
             clock: OverlayClock::identity(),
-            servo,
             servo_state: ServoState::Unlocked,
-            path_delay: None,
+            sync_interval,
+            sync_deadline: None,
+            in_holdover: false,
             master: None,
             master_addr: None,
             half: None,
-            last_sync: None,
+            last_rx_base: Time::ZERO,
             delay_req: None,
             next_delay_req: None,
             delay_req_seq: 0,
@@ -131,11 +138,17 @@ impl PtpSlave {
         self.counters
     }
     pub fn path_delay(&self) -> Option<Nanos> {
-        self.path_delay.map(ScaledNanos::rounded)
+        self.discipline.path_delay()
+    }
+    pub fn in_holdover(&self) -> bool {
+        self.in_holdover
     }
 
     pub fn poll_timeout(&self) -> Option<Time> {
-        self.next_delay_req
+        [self.next_delay_req, self.sync_deadline]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     pub fn poll_output(&mut self) -> Option<Output> {
@@ -143,6 +156,9 @@ impl PtpSlave {
     }
 
     pub fn handle_timeout(&mut self, now: Time) {
+        if self.sync_deadline.is_some_and(|d| now >= d) {
+            self.enter_holdover(now);
+        }
         let Some(due) = self.next_delay_req else {
             return;
         };
@@ -159,6 +175,7 @@ impl PtpSlave {
     }
 
     pub fn handle_packet(&mut self, now: Time, from: PeerAddr, bytes: &[u8], rx: Time) {
+        self.last_rx_base = now;
         let msg = match PtpMessage::decode(bytes) {
             Ok(m) => m,
             Err(_) => {
@@ -180,27 +197,22 @@ impl PtpSlave {
                 // Until the BMCA arrives, the first master heard is followed.
                 self.master.get_or_insert(source);
             }
-            MessageBody::Sync(body) => {
-                if self.accept_master(source) {
-                    self.master_addr = Some(from);
-                    self.handle_sync(now, &msg.header, body, rx);
-                }
+            MessageBody::Sync(body) if self.accept_master(source) => {
+                self.master_addr = Some(from);
+                self.handle_sync(now, &msg.header, body, rx);
             }
-            MessageBody::FollowUp(body) => {
-                if self.accept_master(source) {
-                    self.handle_follow_up(now, &msg.header, body);
-                }
+            MessageBody::FollowUp(body) if self.accept_master(source) => {
+                self.handle_follow_up(now, &msg.header, body);
             }
-            MessageBody::DelayResp(body) => {
+            MessageBody::DelayResp(body)
                 if self.accept_master(source)
-                    && body.requesting_port_identity == self.config.port_identity
-                {
-                    let t4 = body.receive_timestamp;
-                    self.handle_delay_resp(&msg.header, t4);
-                }
+                    && body.requesting_port_identity == self.config.port_identity =>
+            {
+                self.handle_delay_resp(&msg.header, body.receive_timestamp);
             }
-            // Other slaves' Delay_Req on a multicast network.
-            MessageBody::DelayReq(_) => {}
+            // A foreign master (counted), other slaves' Delay_Req on a
+            // multicast network, and what this port does not speak yet.
+            _ => {}
         }
     }
 
@@ -208,7 +220,7 @@ impl PtpSlave {
         if let Some(req) = &mut self.delay_req
             && req.token == token.id()
         {
-            req.t3 = Some(self.clock.time_at(tx));
+            req.t3 = Some((self.clock.time_at(tx), tx));
         }
     }
 
@@ -221,10 +233,34 @@ impl PtpSlave {
         true
     }
 
+    /// The master fell silent: hold the best frequency estimate, stop asking
+    /// for delays, and wait.
+    fn enter_holdover(&mut self, now: Time) {
+        self.sync_deadline = None;
+        self.next_delay_req = None;
+        self.delay_req = None;
+        if self.in_holdover {
+            return;
+        }
+        self.in_holdover = true;
+        self.counters.holdovers += 1;
+        if let Some(ppb) = self.discipline.holdover_frequency() {
+            let _ = self.clock.set_frequency_ppb(now, ppb);
+        }
+    }
+
     fn handle_sync(&mut self, now: Time, header: &Header, body: &SyncBody, rx: Time) {
         self.counters.syncs += 1;
-        self.servo
-            .set_sync_interval(Nanos::from_log2_secs(header.log_message_interval));
+        let interval = Nanos::from_log2_secs(header.log_message_interval.clamp(-7, 7));
+        if interval != self.sync_interval {
+            self.sync_interval = interval;
+            self.discipline.set_sync_interval(interval);
+        }
+        self.in_holdover = false;
+        if self.config.sync_receipt_timeout > 0 {
+            self.sync_deadline =
+                Some(now + Nanos(interval.0 * self.config.sync_receipt_timeout as i64));
+        }
         if self.next_delay_req.is_none() {
             self.next_delay_req = Some(now);
         }
@@ -235,7 +271,7 @@ impl PtpSlave {
                 self.counters.malformed += 1;
                 return;
             };
-            self.complete_sync(now, t1, t2, header.correction);
+            self.complete_sync(now, t1, (t2, rx), header.correction);
             return;
         }
         match self.half.take() {
@@ -245,12 +281,13 @@ impl PtpSlave {
                 correction,
             }) if s == seq => {
                 let total = TimeInterval(correction.0.saturating_add(header.correction.0));
-                self.complete_sync(now, t1, t2, total);
+                self.complete_sync(now, t1, (t2, rx), total);
             }
             _ => {
                 self.half = Some(SyncHalf::Sync {
                     seq,
                     t2,
+                    t2_base: rx,
                     correction: header.correction,
                 })
             }
@@ -268,10 +305,11 @@ impl PtpSlave {
             Some(SyncHalf::Sync {
                 seq: s,
                 t2,
+                t2_base,
                 correction,
             }) if s == seq => {
                 let total = TimeInterval(correction.0.saturating_add(header.correction.0));
-                self.complete_sync(now, t1, t2, total);
+                self.complete_sync(now, t1, (t2, t2_base), total);
             }
             other => {
                 // A Follow_Up ahead of its Sync is kept; a stale Sync is dropped.
@@ -297,45 +335,64 @@ impl PtpSlave {
             self.counters.unmatched += 1;
             return;
         }
-        let (Some(t3), Some(t4), Some(sync)) = (req.t3, t4.to_time(), self.last_sync) else {
+        let (Some((t3, t3_base)), Some(t4)) = (req.t3, t4.to_time()) else {
             self.counters.unmatched += 1;
             return;
         };
         self.delay_req = None;
-        let raw = (ScaledNanos::from_nanos(sync.t2 - sync.t1) + ScaledNanos::from_nanos(t4 - t3)
-            - ScaledNanos(sync.correction.scaled())
-            - ScaledNanos(header.correction.scaled()))
-        .half();
-        self.path_delay = Some(self.delay_filter.push(raw));
+        let sample = DelaySample {
+            t3,
+            t3_base,
+            t4,
+            correction: ScaledNanos(header.correction.scaled()),
+        };
+        let now = self.last_rx_base;
+        if let Some(update) = self.discipline.delay(self.reading(now), sample) {
+            self.apply(now, update);
+        }
     }
 
-    fn complete_sync(&mut self, now: Time, t1: Time, t2: Time, correction: TimeInterval) {
-        self.last_sync = Some(SyncPair { t1, t2, correction });
-        let Some(delay) = self.path_delay else {
-            return;
+    fn reading(&self, base: Time) -> ClockReading {
+        ClockReading {
+            base,
+            disciplined: self.clock.time_at(base),
+        }
+    }
+
+    /// `t2` on the disciplined and on the base clock.
+    fn complete_sync(&mut self, now: Time, t1: Time, t2: (Time, Time), correction: TimeInterval) {
+        let sample = SyncSample {
+            t1,
+            t2: t2.0,
+            t2_base: t2.1,
+            correction: ScaledNanos(correction.scaled()),
         };
-        let offset =
-            (ScaledNanos::from_nanos(t2 - t1) - ScaledNanos(correction.scaled()) - delay).rounded();
-        let decision = self.servo.sample(offset, t2, 1.0);
+        if let Some(update) = self.discipline.sync(self.reading(now), sample) {
+            self.apply(now, update);
+        }
+    }
+
+    /// Applies a discipline's decision to the overlay clock at base time `now`.
+    fn apply(&mut self, now: Time, update: Update) {
+        let decision = update.decision;
         self.counters.servo_updates += 1;
         self.servo_state = decision.state;
         if decision.state != ServoState::Unlocked {
-            // The servo's frequency is bounded well inside what the overlay takes.
+            // Disciplines clamp to ±900 ppm, well inside what the overlay takes.
             let _ = self.clock.set_frequency_ppb(now, decision.frequency_ppb);
         }
         if let Some(step) = decision.step {
             self.clock.step(now, step);
             self.counters.steps += 1;
-            // Timestamps taken before the step no longer describe this clock.
-            self.last_sync = None;
+            // A Delay_Req stamped before the step no longer describes this clock.
             self.delay_req = None;
         }
         self.outputs.push_back(Output::Servo(ServoReport {
             at: self.clock.time_at(now),
-            offset,
+            offset: update.offset,
             state: decision.state,
             frequency_ppb: self.clock.frequency_ppb(),
-            path_delay: delay.rounded(),
+            path_delay: update.path_delay,
         }));
     }
 

@@ -2,10 +2,12 @@
 //! corrections. The PI servo is linuxptp's baseline, kept for good so that every
 //! later servo is measured against it on the same traces.
 
+pub mod linreg;
 pub mod pi;
 
 use crate::time::{Nanos, Time};
 
+pub use linreg::{LinregConfig, LinregServo};
 pub use pi::{PiConfig, PiServo};
 
 /// The servo's state, numbered as ptp4l prints it (`s0`, `s1`, `s2`).

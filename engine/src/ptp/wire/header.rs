@@ -172,6 +172,15 @@ pub struct PortIdentity {
     pub port_number: u16,
 }
 
+impl PortIdentity {
+    /// All ones: the wildcard targetPortIdentity of Signaling and Management
+    /// messages, addressing every port of every clock (§7.5.2.4).
+    pub const ALL: PortIdentity = PortIdentity {
+        clock_identity: ClockIdentity([0xFF; 8]),
+        port_number: 0xFFFF,
+    };
+}
+
 impl fmt::Display for PortIdentity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-{}", self.clock_identity, self.port_number)

@@ -1,11 +1,20 @@
 //! The PTP wire codec (IEEE 1588-2019, PTPv2.1, also accepting 1588-2008 senders)
-//! for the messages of the end-to-end delay mechanism: Sync, Follow_Up,
-//! Delay_Req, Delay_Resp and Announce. One file per message type; `header` has
-//! the common header and identity types, `cursor` the bounds-checked reader.
+//! for every message type: Sync, Delay_Req, Pdelay_Req, Pdelay_Resp, Follow_Up,
+//! Delay_Resp, Pdelay_Resp_Follow_Up, Announce, Signaling and Management, and
+//! the TLVs that may follow them. One file per message type; `header` has the
+//! common header and identity types, `tlv` the TLVs, `cursor` the bounds-checked
+//! reader.
 //!
 //! Decoding never panics, whatever the bytes: every network input is hostile.
 //! Encoding is infallible and always writes a self-consistent header: the message
-//! type and length come from the body, not from the header struct.
+//! type and length come from the body and suffix, not from the header struct.
+//!
+//! TLVs live in [`PtpMessage::suffix`] as raw bytes, so that every message
+//! encodes back byte for byte; [`PtpMessage::tlvs`] parses them and
+//! [`PtpMessage::push_tlv`] / [`PtpMessage::with_tlvs`] append them. Signaling
+//! and Management messages, which are nothing but TLVs, are only accepted when
+//! their suffix is a well-formed TLV sequence; for the other types the suffix is
+//! taken as is.
 
 mod announce;
 mod cursor;
@@ -13,16 +22,31 @@ mod delay_req;
 mod delay_resp;
 mod follow_up;
 mod header;
+mod management;
+mod pdelay_req;
+mod pdelay_resp;
+mod pdelay_resp_follow_up;
+mod signaling;
 mod sync;
 #[cfg(test)]
 mod test_support;
+mod tlv;
 
 pub use announce::{AnnounceBody, ClockQuality};
 pub use delay_req::DelayReqBody;
 pub use delay_resp::DelayRespBody;
 pub use follow_up::FollowUpBody;
 pub use header::{ClockIdentity, Flags, Header, MessageType, PortIdentity};
+pub use management::{ManagementAction, ManagementBody};
+pub use pdelay_req::PdelayReqBody;
+pub use pdelay_resp::PdelayRespBody;
+pub use pdelay_resp_follow_up::PdelayRespFollowUpBody;
+pub use signaling::SignalingBody;
 pub use sync::SyncBody;
+pub use tlv::{
+    AlternateTimeOffsetIndicatorTlv, AuthenticationTlv, ManagementErrorStatusTlv, ManagementTlv,
+    OrganizationExtensionTlv, PathTraceTlv, Tlv, TlvIter, TlvRef,
+};
 
 use cursor::Reader;
 
@@ -39,8 +63,9 @@ pub enum DecodeError {
     /// A messageType value 1588 does not define.
     #[error("unknown PTP message type {0:#x}")]
     UnknownMessageType(u8),
-    /// A 1588 message type this codec does not decode (yet): peer delay,
-    /// Signaling, Management.
+    /// A 1588 message type this codec does not decode. Every type 1588-2019
+    /// defines is decoded now, so this is no longer returned; it stays for
+    /// callers that match on it.
     #[error("PTP message type {0:?} is not supported")]
     UnsupportedMessageType(MessageType),
     /// A length field too small for the message's fixed part.
@@ -53,6 +78,23 @@ pub enum DecodeError {
     /// A timestamp's nanoseconds field is 10^9 or more.
     #[error("PTP timestamp with nanoseconds out of range")]
     BadTimestamp,
+    /// A TLV's header (`needed` 4) or value runs past the end of the TLV
+    /// sequence. `offset` is where the TLV starts, counted from the start of the
+    /// sequence (the end of the fixed body, for a message's TLVs); `got` is how
+    /// many bytes were left there.
+    #[error("TLV at offset {offset} needs {needed} bytes, only {got} left")]
+    TlvOverrun {
+        offset: usize,
+        needed: usize,
+        got: usize,
+    },
+    /// A TLV whose value does not fit its type's layout (from the typed TLV
+    /// helpers).
+    #[error("bad TLV of type {tlv_type:#06x}: {reason}")]
+    BadTlv { tlv_type: u16, reason: &'static str },
+    /// An enumeration field holding a value 1588 does not define.
+    #[error("{field} has the undefined value {value}")]
+    BadValue { field: &'static str, value: u32 },
 }
 
 /// The type-specific part of a message.
@@ -63,6 +105,11 @@ pub enum MessageBody {
     DelayReq(DelayReqBody),
     DelayResp(DelayRespBody),
     Announce(AnnounceBody),
+    PdelayReq(PdelayReqBody),
+    PdelayResp(PdelayRespBody),
+    PdelayRespFollowUp(PdelayRespFollowUpBody),
+    Signaling(SignalingBody),
+    Management(ManagementBody),
 }
 
 impl MessageBody {
@@ -73,19 +120,12 @@ impl MessageBody {
             MessageBody::DelayReq(_) => MessageType::DelayReq,
             MessageBody::DelayResp(_) => MessageType::DelayResp,
             MessageBody::Announce(_) => MessageType::Announce,
+            MessageBody::PdelayReq(_) => MessageType::PdelayReq,
+            MessageBody::PdelayResp(_) => MessageType::PdelayResp,
+            MessageBody::PdelayRespFollowUp(_) => MessageType::PdelayRespFollowUp,
+            MessageBody::Signaling(_) => MessageType::Signaling,
+            MessageBody::Management(_) => MessageType::Management,
         }
-    }
-
-    /// Whether this codec has a body type for `message_type`.
-    fn handles(message_type: MessageType) -> bool {
-        matches!(
-            message_type,
-            MessageType::Sync
-                | MessageType::FollowUp
-                | MessageType::DelayReq
-                | MessageType::DelayResp
-                | MessageType::Announce
-        )
     }
 
     fn read(message_type: MessageType, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -95,7 +135,13 @@ impl MessageBody {
             MessageType::DelayReq => MessageBody::DelayReq(DelayReqBody::read(r)?),
             MessageType::DelayResp => MessageBody::DelayResp(DelayRespBody::read(r)?),
             MessageType::Announce => MessageBody::Announce(AnnounceBody::read(r)?),
-            other => return Err(DecodeError::UnsupportedMessageType(other)),
+            MessageType::PdelayReq => MessageBody::PdelayReq(PdelayReqBody::read(r)?),
+            MessageType::PdelayResp => MessageBody::PdelayResp(PdelayRespBody::read(r)?),
+            MessageType::PdelayRespFollowUp => {
+                MessageBody::PdelayRespFollowUp(PdelayRespFollowUpBody::read(r)?)
+            }
+            MessageType::Signaling => MessageBody::Signaling(SignalingBody::read(r)?),
+            MessageType::Management => MessageBody::Management(ManagementBody::read(r)?),
         })
     }
 
@@ -106,7 +152,21 @@ impl MessageBody {
             MessageBody::DelayReq(b) => b.write(out),
             MessageBody::DelayResp(b) => b.write(out),
             MessageBody::Announce(b) => b.write(out),
+            MessageBody::PdelayReq(b) => b.write(out),
+            MessageBody::PdelayResp(b) => b.write(out),
+            MessageBody::PdelayRespFollowUp(b) => b.write(out),
+            MessageBody::Signaling(b) => b.write(out),
+            MessageBody::Management(b) => b.write(out),
         }
+    }
+
+    /// Whether the bytes after the body must be a well-formed TLV sequence:
+    /// for the message types that exist to carry TLVs.
+    fn suffix_is_tlvs(message_type: MessageType) -> bool {
+        matches!(
+            message_type,
+            MessageType::Signaling | MessageType::Management
+        )
     }
 }
 
@@ -116,8 +176,9 @@ pub struct PtpMessage {
     pub header: Header,
     pub body: MessageBody,
     /// The bytes between the fixed body and `messageLength`, normally TLVs (an
-    /// Announce's PATH_TRACE, say). Not interpreted, but kept verbatim so that a
-    /// message passed through encodes back byte for byte.
+    /// Announce's PATH_TRACE, a Management message's MANAGEMENT TLV, an
+    /// AUTHENTICATION TLV). Kept verbatim so that a message passed through
+    /// encodes back byte for byte; see [`PtpMessage::tlvs`] to parse them.
     pub suffix: Vec<u8>,
 }
 
@@ -135,14 +196,38 @@ impl PtpMessage {
         }
     }
 
+    /// `self` with `tlvs` appended to the suffix (see [`PtpMessage::push_tlv`]).
+    pub fn with_tlvs(mut self, tlvs: &[Tlv]) -> Self {
+        for tlv in tlvs {
+            self.push_tlv(tlv);
+        }
+        self
+    }
+
+    /// Appends `tlv` to the suffix and updates `header.message_length` to match
+    /// (saturating at 65535; [`PtpMessage::encode`] panics beyond that anyway).
+    pub fn push_tlv(&mut self, tlv: &Tlv) {
+        tlv.encode(&mut self.suffix);
+        let length = self.message_type().fixed_length() + self.suffix.len();
+        self.header.message_length = u16::try_from(length).unwrap_or(u16::MAX);
+    }
+
+    /// The suffix parsed as a TLV sequence. Errors if it is not one (a TLV runs
+    /// past `messageLength`); an empty suffix is an empty sequence.
+    pub fn tlvs(&self) -> Result<Vec<Tlv>, DecodeError> {
+        Tlv::decode_all(&self.suffix)
+    }
+
+    /// The suffix's TLVs, borrowed; offsets count from the end of the body.
+    pub fn tlv_iter(&self) -> TlvIter<'_> {
+        TlvIter::new(&self.suffix)
+    }
+
     /// Decodes one message from the start of `bytes`. Bytes past `messageLength`
     /// (link-layer or UDP padding) are ignored.
     pub fn decode(bytes: &[u8]) -> Result<PtpMessage, DecodeError> {
         let header = Header::decode(bytes)?;
         let message_type = header.message_type;
-        if !MessageBody::handles(message_type) {
-            return Err(DecodeError::UnsupportedMessageType(message_type));
-        }
         let declared = usize::from(header.message_length);
         let min = message_type.fixed_length();
         if declared < min {
@@ -161,10 +246,16 @@ impl PtpMessage {
         let mut r = Reader::new(message);
         r.skip(Header::LEN)?;
         let body = MessageBody::read(message_type, &mut r)?;
+        let suffix = r.rest();
+        if MessageBody::suffix_is_tlvs(message_type) {
+            for tlv in TlvIter::new(suffix) {
+                tlv?;
+            }
+        }
         Ok(PtpMessage {
             header,
             body,
-            suffix: r.rest().to_vec(),
+            suffix: suffix.to_vec(),
         })
     }
 
@@ -197,7 +288,8 @@ impl PtpMessage {
         self.body.message_type()
     }
 
-    /// Whether the message is timestamped on send and receive (Sync, Delay_Req).
+    /// Whether the message is timestamped on send and receive (Sync, Delay_Req,
+    /// Pdelay_Req, Pdelay_Resp).
     pub fn is_event(&self) -> bool {
         self.message_type().is_event()
     }
@@ -205,7 +297,7 @@ impl PtpMessage {
 
 #[cfg(test)]
 mod tests {
-    use super::test_support::sample_header;
+    use super::test_support::{assert_round_trip, sample_header};
     use super::*;
     use crate::time::WireTimestamp;
 
@@ -246,11 +338,110 @@ mod tests {
                 steps_removed: 1,
                 time_source: 0xA0,
             }),
+            MessageBody::PdelayReq(PdelayReqBody {
+                origin_timestamp: ts,
+            }),
+            MessageBody::PdelayResp(PdelayRespBody {
+                request_receipt_timestamp: ts,
+                requesting_port_identity: PortIdentity {
+                    clock_identity: ClockIdentity([3; 8]),
+                    port_number: 4,
+                },
+            }),
+            MessageBody::PdelayRespFollowUp(PdelayRespFollowUpBody {
+                response_origin_timestamp: ts,
+                requesting_port_identity: PortIdentity {
+                    clock_identity: ClockIdentity([5; 8]),
+                    port_number: 6,
+                },
+            }),
+            MessageBody::Signaling(SignalingBody {
+                target_port_identity: PortIdentity::ALL,
+            }),
+            MessageBody::Management(ManagementBody {
+                target_port_identity: PortIdentity::ALL,
+                starting_boundary_hops: 2,
+                boundary_hops: 1,
+                action: ManagementAction::Command,
+            }),
         ];
         bodies
             .into_iter()
             .map(|body| PtpMessage::new(sample_header(body.message_type()), body))
             .collect()
+    }
+
+    /// [`one_of_each`] with TLVs after the body: a PATH_TRACE, an odd-length
+    /// one and, last, a MANAGEMENT TLV.
+    fn one_of_each_with_tlvs() -> Vec<PtpMessage> {
+        let tlvs = [
+            PathTraceTlv {
+                path_sequence: vec![ClockIdentity([7; 8])],
+            }
+            .to_tlv(),
+            Tlv::new(0x7E57, vec![1, 2, 3]),
+            ManagementTlv {
+                management_id: 0x2001,
+                data: vec![],
+            }
+            .to_tlv(),
+        ];
+        one_of_each()
+            .into_iter()
+            .map(|msg| msg.with_tlvs(&tlvs))
+            .collect()
+    }
+
+    /// Every type 1588-2019 defines.
+    const ALL_TYPES: [MessageType; 10] = [
+        MessageType::Sync,
+        MessageType::DelayReq,
+        MessageType::PdelayReq,
+        MessageType::PdelayResp,
+        MessageType::FollowUp,
+        MessageType::DelayResp,
+        MessageType::PdelayRespFollowUp,
+        MessageType::Announce,
+        MessageType::Signaling,
+        MessageType::Management,
+    ];
+
+    #[test]
+    fn one_of_each_covers_every_type() {
+        let types: Vec<_> = one_of_each().iter().map(|m| m.message_type()).collect();
+        for t in ALL_TYPES {
+            assert!(types.contains(&t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn every_message_round_trips_with_and_without_tlvs() {
+        for msg in one_of_each().into_iter().chain(one_of_each_with_tlvs()) {
+            let bytes = assert_round_trip(&msg);
+            let tlvs = PtpMessage::decode(&bytes).unwrap().tlvs().unwrap();
+            assert_eq!(tlvs, msg.tlvs().unwrap());
+        }
+        for msg in one_of_each_with_tlvs() {
+            let tlvs = msg.tlvs().unwrap();
+            assert_eq!(tlvs.len(), 3);
+            assert_eq!(tlvs[1], Tlv::new(0x7E57, vec![1, 2, 3]));
+            let bytes = msg.to_bytes();
+            let fixed = msg.message_type().fixed_length();
+            assert_eq!(bytes.len(), fixed + 12 + 7 + 6);
+            assert_eq!(bytes[fixed..fixed + 4], [0x00, 0x08, 0x00, 0x08]);
+        }
+    }
+
+    #[test]
+    fn push_tlv_keeps_message_length_consistent() {
+        let mut msg = one_of_each().remove(0);
+        msg.push_tlv(&Tlv::new(1, vec![0; 10]));
+        assert_eq!(msg.header.message_length, 44 + 14);
+        msg.push_tlv(&Tlv::new(2, vec![]));
+        assert_eq!(msg.header.message_length, 44 + 18);
+        assert_round_trip(&msg);
+        let ids: Vec<_> = msg.tlv_iter().map(|t| t.unwrap().offset).collect();
+        assert_eq!(ids, [0, 14]);
     }
 
     #[test]
@@ -275,6 +466,35 @@ mod tests {
             MessageType::Announce.fixed_length(),
             Header::LEN + AnnounceBody::LEN
         );
+        assert_eq!(
+            MessageType::PdelayReq.fixed_length(),
+            Header::LEN + PdelayReqBody::LEN
+        );
+        assert_eq!(
+            MessageType::PdelayResp.fixed_length(),
+            Header::LEN + PdelayRespBody::LEN
+        );
+        assert_eq!(
+            MessageType::PdelayRespFollowUp.fixed_length(),
+            Header::LEN + PdelayRespFollowUpBody::LEN
+        );
+        assert_eq!(
+            MessageType::Signaling.fixed_length(),
+            Header::LEN + SignalingBody::LEN
+        );
+        assert_eq!(
+            MessageType::Management.fixed_length(),
+            Header::LEN + ManagementBody::LEN
+        );
+        for (t, len) in [
+            (MessageType::PdelayReq, 54),
+            (MessageType::PdelayResp, 54),
+            (MessageType::PdelayRespFollowUp, 54),
+            (MessageType::Signaling, 44),
+            (MessageType::Management, 48),
+        ] {
+            assert_eq!(t.fixed_length(), len);
+        }
         for msg in one_of_each() {
             assert_eq!(msg.to_bytes().len(), msg.message_type().fixed_length());
         }
@@ -282,7 +502,7 @@ mod tests {
 
     #[test]
     fn every_truncation_is_an_error() {
-        for msg in one_of_each() {
+        for msg in one_of_each().into_iter().chain(one_of_each_with_tlvs()) {
             let bytes = msg.to_bytes();
             for len in 0..bytes.len() {
                 let expected = if len < Header::LEN {
@@ -362,29 +582,53 @@ mod tests {
     }
 
     #[test]
-    fn unknown_and_unsupported_types_are_told_apart() {
-        let mut bytes = one_of_each()[0].to_bytes();
-        for t in [0x4, 0x5, 0x6, 0x7, 0xE, 0xF] {
-            bytes[0] = 0x10 | t;
-            assert_eq!(
-                PtpMessage::decode(&bytes),
-                Err(DecodeError::UnknownMessageType(t))
-            );
+    fn unknown_types_are_rejected_and_every_defined_type_decodes() {
+        for msg in one_of_each() {
+            let mut bytes = msg.to_bytes();
+            for t in [0x4, 0x5, 0x6, 0x7, 0xE, 0xF] {
+                bytes[0] = 0x10 | t;
+                assert_eq!(
+                    PtpMessage::decode(&bytes),
+                    Err(DecodeError::UnknownMessageType(t))
+                );
+                assert_eq!(
+                    Header::decode(&bytes),
+                    Err(DecodeError::UnknownMessageType(t))
+                );
+            }
         }
-        for t in [
-            MessageType::PdelayReq,
-            MessageType::PdelayResp,
-            MessageType::PdelayRespFollowUp,
-            MessageType::Signaling,
-            MessageType::Management,
-        ] {
-            bytes[0] = 0x10 | u8::from(t);
-            assert_eq!(
-                PtpMessage::decode(&bytes),
-                Err(DecodeError::UnsupportedMessageType(t))
-            );
-            // The header alone still decodes, for callers that only peek.
+        for t in ALL_TYPES {
+            let msg = one_of_each()
+                .into_iter()
+                .find(|m| m.message_type() == t)
+                .unwrap();
+            let bytes = msg.to_bytes();
+            assert_eq!(PtpMessage::decode(&bytes).map(|m| m.message_type()), Ok(t));
+            // The header alone decodes too, for callers that only peek.
             assert_eq!(Header::decode(&bytes).map(|h| h.message_type), Ok(t));
+        }
+    }
+
+    #[test]
+    fn tlv_overruns_are_errors_where_the_suffix_must_be_tlvs() {
+        for msg in one_of_each_with_tlvs() {
+            let t = msg.message_type();
+            let mut bytes = msg.to_bytes();
+            let last = bytes.len() - 6; // the MANAGEMENT TLV
+            // Its lengthField one byte too long.
+            bytes[last + 2..last + 4].copy_from_slice(&3u16.to_be_bytes());
+            let decoded = PtpMessage::decode(&bytes);
+            let overrun = DecodeError::TlvOverrun {
+                offset: 19,
+                needed: 7,
+                got: 6,
+            };
+            if matches!(t, MessageType::Signaling | MessageType::Management) {
+                assert_eq!(decoded, Err(overrun), "{t:?}");
+            } else {
+                // Other types keep their suffix raw; parsing it shows the fault.
+                assert_eq!(decoded.unwrap().tlvs(), Err(overrun), "{t:?}");
+            }
         }
     }
 
@@ -402,7 +646,15 @@ mod tests {
 
     #[test]
     fn bad_nanoseconds_are_rejected() {
-        for msg in one_of_each() {
+        // Every type but Signaling and Management starts its body with a
+        // timestamp.
+        let timestamped = one_of_each().into_iter().filter(|m| {
+            !matches!(
+                m.message_type(),
+                MessageType::Signaling | MessageType::Management
+            )
+        });
+        for msg in timestamped {
             let mut bytes = msg.to_bytes();
             bytes[40..44].copy_from_slice(&1_000_000_000u32.to_be_bytes());
             assert_eq!(PtpMessage::decode(&bytes), Err(DecodeError::BadTimestamp));
@@ -557,7 +809,38 @@ mod tests {
                     })
                 }),
                 announce,
+                timestamp().prop_map(|t| MessageBody::PdelayReq(PdelayReqBody {
+                    origin_timestamp: t
+                })),
+                (timestamp(), port_identity()).prop_map(|(t, p)| {
+                    MessageBody::PdelayResp(PdelayRespBody {
+                        request_receipt_timestamp: t,
+                        requesting_port_identity: p,
+                    })
+                }),
+                (timestamp(), port_identity()).prop_map(|(t, p)| {
+                    MessageBody::PdelayRespFollowUp(PdelayRespFollowUpBody {
+                        response_origin_timestamp: t,
+                        requesting_port_identity: p,
+                    })
+                }),
+                port_identity().prop_map(|p| MessageBody::Signaling(SignalingBody {
+                    target_port_identity: p
+                })),
+                (port_identity(), any::<(u8, u8)>(), 0..5u8).prop_map(|(p, (start, hops), a)| {
+                    MessageBody::Management(ManagementBody {
+                        target_port_identity: p,
+                        starting_boundary_hops: start,
+                        boundary_hops: hops,
+                        action: ManagementAction::try_from(a).unwrap(),
+                    })
+                }),
             ]
+        }
+
+        fn tlv() -> impl Strategy<Value = Tlv> {
+            (any::<u16>(), proptest::collection::vec(any::<u8>(), 0..24))
+                .prop_map(|(t, v)| Tlv::new(t, v))
         }
 
         /// Any message this codec can represent, with a consistent header.
@@ -574,8 +857,10 @@ mod tests {
                 header_fields,
                 body(),
                 proptest::collection::vec(any::<u8>(), 0..40),
+                proptest::collection::vec(tlv(), 0..4),
+                any::<bool>(),
             )
-                .prop_map(|(h, body, suffix)| {
+                .prop_map(|(h, body, raw, tlvs, use_raw)| {
                     let ((sdo, minor, domain, minor_sdo), flags, corr, specific, port, rest) = h;
                     let (seq, control, log) = rest;
                     let mut header = Header::new(body.message_type(), domain, port, seq, log);
@@ -586,24 +871,25 @@ mod tests {
                     header.correction = TimeInterval(corr);
                     header.message_type_specific = specific;
                     header.control_field = control;
+                    // Signaling and Management must carry TLVs; the others may
+                    // carry anything.
                     let mut msg = PtpMessage::new(header, body);
-                    msg.header.message_length += suffix.len() as u16;
-                    msg.suffix = suffix;
+                    if use_raw && !MessageBody::suffix_is_tlvs(msg.message_type()) {
+                        msg.header.message_length += raw.len() as u16;
+                        msg.suffix = raw;
+                    } else {
+                        msg = msg.with_tlvs(&tlvs);
+                    }
                     msg
                 })
         }
 
-        /// Random bytes with the version, a supported type, a valid first
-        /// timestamp and a messageLength near the buffer's size, so that the
-        /// cases get past the header checks and exercise the length logic.
+        /// Random bytes with the version, a defined type, a valid first
+        /// timestamp (a Management actionField in range) and a messageLength
+        /// near the buffer's size, so that the cases get past the header checks
+        /// and exercise the length logic.
         fn plausible_bytes() -> impl Strategy<Value = Vec<u8>> {
-            let types = prop::sample::select(vec![
-                MessageType::Sync,
-                MessageType::FollowUp,
-                MessageType::DelayReq,
-                MessageType::DelayResp,
-                MessageType::Announce,
-            ]);
+            let types = prop::sample::select(ALL_TYPES.to_vec());
             (
                 proptest::collection::vec(any::<u8>(), 34..200),
                 types,
@@ -616,6 +902,11 @@ mod tests {
                     bytes[2..4].copy_from_slice(&declared.to_be_bytes());
                     if let Some(field) = bytes.get_mut(40..44) {
                         field.copy_from_slice(&ns.to_be_bytes());
+                    }
+                    if t == MessageType::Management
+                        && let Some(action) = bytes.get_mut(46)
+                    {
+                        *action %= 5;
                     }
                     bytes
                 })
@@ -649,9 +940,20 @@ mod tests {
                         result,
                         Err(DecodeError::TooShort { needed: declared, got: bytes.len() })
                     );
+                } else if MessageBody::suffix_is_tlvs(t) {
+                    // The fixed part was made valid: only the TLVs can be wrong.
+                    let suffix = &bytes[t.fixed_length()..declared];
+                    match Tlv::decode_all(suffix) {
+                        Ok(_) => {
+                            let msg = result.unwrap();
+                            prop_assert_eq!(msg.message_type(), t);
+                            prop_assert_eq!(&msg.suffix[..], suffix);
+                        }
+                        Err(e) => prop_assert_eq!(result, Err(e)),
+                    }
                 } else {
-                    // Every body has exactly one timestamp, at bytes 34..44, and
-                    // it was made valid: nothing else can be wrong.
+                    // Every other body has exactly one timestamp, at bytes
+                    // 34..44, and it was made valid: nothing else can be wrong.
                     let msg = result.unwrap();
                     prop_assert_eq!(msg.message_type(), t);
                     prop_assert_eq!(&msg.suffix[..], &bytes[t.fixed_length()..declared]);
@@ -663,7 +965,23 @@ mod tests {
             fn any_message_round_trips(msg in message()) {
                 let bytes = msg.to_bytes();
                 prop_assert_eq!(bytes.len(), usize::from(msg.header.message_length));
-                prop_assert_eq!(PtpMessage::decode(&bytes), Ok(msg));
+                let decoded = PtpMessage::decode(&bytes);
+                prop_assert_eq!(decoded.as_ref(), Ok(&msg));
+                prop_assert_eq!(decoded.unwrap().to_bytes(), bytes);
+            }
+
+            #[test]
+            fn messages_with_tlvs_give_them_back(
+                msg in message(),
+                tlvs in proptest::collection::vec(tlv(), 0..4),
+            ) {
+                let base = msg.tlvs();
+                let msg = msg.with_tlvs(&tlvs);
+                let decoded = PtpMessage::decode(&msg.to_bytes()).unwrap();
+                if let Ok(mut expected) = base {
+                    expected.extend(tlvs);
+                    prop_assert_eq!(decoded.tlvs(), Ok(expected));
+                }
             }
         }
     }

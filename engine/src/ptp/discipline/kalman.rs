@@ -1,0 +1,401 @@
+//! camsync's clock discipline: a Kalman filter that models the port's free-running
+//! oscillator against the master and trusts the packets that crossed the network
+//! fastest.
+//!
+//! The estimate lives on the *base* clock, never steered, so estimation and
+//! steering do not feed back into each other: θ(t) = base − master drifts only as
+//! the oscillator does. The state is θ, its rate f (the oscillator's frequency
+//! error, a random walk) and the path delay d. Every Sync measures θ + d and every
+//! Delay_Req −θ + d, each at its own instant. Network queueing only ever adds
+//! delay, so a measurement that lands above the prediction by more than the
+//! estimate's own uncertainty explains is treated as noise of that size and
+//! barely moves the estimate, while one at or below it (a "lucky packet") is
+//! trusted: d settles at the floor of the delay distribution, not its mean, and
+//! the offset follows the fastest packets of both directions.
+//!
+//! The disciplined clock is steered to the model: frequency −f, and the remaining
+//! offset slewed out over one sync interval (stepped, at start-up, when large).
+//! Like ptp4l's s0, nothing is corrected until the frequency is known to 1 ppm.
+//! In holdover the frequency estimate is held, with no phase correction.
+
+use super::{ClockDiscipline, ClockReading, DelaySample, SyncSample, Update};
+use crate::ptp::servo::{ServoDecision, ServoState};
+use crate::time::{Nanos, Time};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KalmanConfig {
+    /// Step when |offset| exceeds this before the first correction.
+    pub first_step_threshold: Nanos,
+    /// Step whenever |offset| exceeds this later (zero: never).
+    pub step_threshold: Nanos,
+    pub max_frequency_ppb: f64,
+    /// Timestamp noise of an un-queued packet (standard deviation).
+    pub timestamp_noise: Nanos,
+    /// Frequency wander the filter allows for (random walk, ppb per √s).
+    pub wander_ppb: f64,
+    /// How quickly an estimated offset is slewed out, in sync intervals.
+    pub slew_intervals: f64,
+}
+
+impl KalmanConfig {
+    pub fn hardware() -> Self {
+        KalmanConfig {
+            first_step_threshold: Nanos::from_micros(20),
+            step_threshold: Nanos::ZERO,
+            max_frequency_ppb: 9e8,
+            timestamp_noise: Nanos(10),
+            wander_ppb: 1.0,
+            slew_intervals: 1.0,
+        }
+    }
+    pub fn software() -> Self {
+        KalmanConfig {
+            timestamp_noise: Nanos::from_micros(5),
+            ..Self::hardware()
+        }
+    }
+}
+
+/// Prior uncertainty of the frequency at start: ±100 ppm covers any oscillator.
+const INITIAL_FREQ_SD_PPB: f64 = 100_000.0;
+/// The frequency must be known this well (1σ, ppb) before the first correction.
+const START_FREQ_SD_PPB: f64 = 1_000.0;
+/// Slow drift allowed for the path delay itself (ns²/s).
+const DELAY_WANDER: f64 = 0.01;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Direction {
+    Sync,
+    Delay,
+}
+
+#[derive(Clone, Debug)]
+pub struct Kalman {
+    config: KalmanConfig,
+    /// [base − master (ns), its rate (ppb = ns/s), path delay floor (ns)] at
+    /// base time `at`.
+    x: [f64; 3],
+    p: [[f64; 3]; 3],
+    at: Option<Time>,
+    /// The first measurement of each direction, until both exist.
+    first_sync: Option<(Time, f64)>,
+    first_delay: Option<(Time, f64)>,
+    noise_var: f64,
+    wander_var: f64,
+    sync_interval_s: f64,
+    started: bool,
+}
+
+impl Kalman {
+    pub fn new(config: KalmanConfig, sync_interval: Nanos) -> Self {
+        let noise = config.timestamp_noise.0.max(1) as f64;
+        Kalman {
+            x: [0.0; 3],
+            p: [[0.0; 3]; 3],
+            at: None,
+            first_sync: None,
+            first_delay: None,
+            noise_var: noise * noise,
+            wander_var: config.wander_ppb.max(1e-3).powi(2),
+            sync_interval_s: sync_interval.as_secs_f64().max(1e-3),
+            started: false,
+            config,
+        }
+    }
+
+    fn path_delay_estimate(&self) -> Option<f64> {
+        self.at.map(|_| self.x[2])
+    }
+
+    /// θ predicted at base time `t`, without moving the state.
+    fn theta_at(&self, t: Time) -> f64 {
+        let at = self.at.expect("initialized");
+        self.x[0] + self.x[1] * (t - at).as_secs_f64()
+    }
+
+    fn predict(&mut self, to: Time) {
+        let Some(at) = self.at else { return };
+        if to <= at {
+            return;
+        }
+        let dt = (to - at).as_secs_f64();
+        self.x[0] += self.x[1] * dt;
+        // P = F P F' + Q, F = [[1, dt, 0], [0, 1, 0], [0, 0, 1]].
+        let p = self.p;
+        let mut n = p;
+        n[0][0] = p[0][0] + 2.0 * dt * p[0][1] + dt * dt * p[1][1];
+        n[0][1] = p[0][1] + dt * p[1][1];
+        n[1][0] = n[0][1];
+        n[0][2] = p[0][2] + dt * p[1][2];
+        n[2][0] = n[0][2];
+        let q = self.wander_var;
+        n[0][0] += q * dt * dt * dt / 3.0;
+        n[0][1] += q * dt * dt / 2.0;
+        n[1][0] += q * dt * dt / 2.0;
+        n[1][1] += q * dt;
+        n[2][2] += DELAY_WANDER * dt;
+        self.p = n;
+        self.at = Some(to);
+    }
+
+    fn initialize(&mut self, sync: (Time, f64), delay: (Time, f64)) {
+        let theta = (sync.1 - delay.1) / 2.0;
+        let d = (sync.1 + delay.1) / 2.0;
+        let spread = d.abs().max(self.noise_var.sqrt());
+        self.x = [theta, 0.0, d];
+        self.p = [
+            [spread * spread, 0.0, 0.0],
+            [0.0, INITIAL_FREQ_SD_PPB * INITIAL_FREQ_SD_PPB, 0.0],
+            [0.0, 0.0, spread * spread],
+        ];
+        self.at = Some(sync.0.max(delay.0));
+    }
+
+    /// One one-way measurement z = s·θ(when) + d + queueing, taken at base
+    /// time `when`; s = +1 for Sync, −1 for Delay_Req.
+    fn update(&mut self, direction: Direction, when: Time, z: f64) {
+        let at = self.at.expect("initialized");
+        let lag = (when - at).as_secs_f64();
+        let s = match direction {
+            Direction::Sync => 1.0,
+            Direction::Delay => -1.0,
+        };
+        let h = [s, s * lag, 1.0];
+        let predicted: f64 = (0..3).map(|i| h[i] * self.x[i]).sum();
+        // Queueing only ever raises z: how far this packet sits above the
+        // prediction, beyond what the estimate's own uncertainty explains.
+        let r = z - predicted;
+        let ph: [f64; 3] = std::array::from_fn(|i| (0..3).map(|j| self.p[i][j] * h[j]).sum());
+        let hph: f64 = (0..3).map(|i| h[i] * ph[i]).sum();
+        let excess = (r - 2.0 * hph.sqrt()).max(0.0);
+        let innovation_var = hph + self.noise_var + excess * excess;
+        let k: [f64; 3] = std::array::from_fn(|i| ph[i] / innovation_var);
+        self.x = std::array::from_fn(|i| self.x[i] + k[i] * r);
+        // P − K (H P), symmetrised, with a floor on the variances.
+        let p = self.p;
+        self.p = std::array::from_fn(|i| {
+            std::array::from_fn(|j| {
+                let v = (p[i][j] - k[i] * ph[j] + p[j][i] - k[j] * ph[i]) / 2.0;
+                if i == j { v.max(1e-9) } else { v }
+            })
+        });
+    }
+
+    fn measure(
+        &mut self,
+        now: ClockReading,
+        direction: Direction,
+        when: Time,
+        z: f64,
+    ) -> Option<Update> {
+        if self.at.is_none() {
+            match direction {
+                Direction::Sync => self.first_sync = Some((when, z)),
+                Direction::Delay => self.first_delay = Some((when, z)),
+            }
+            let (Some(s), Some(d)) = (self.first_sync, self.first_delay) else {
+                return None;
+            };
+            self.initialize(s, d);
+        } else {
+            self.predict(when);
+            self.update(direction, when, z);
+        }
+        self.predict(now.base);
+        Some(self.steer(now))
+    }
+
+    /// Steers the disciplined clock toward the model.
+    fn steer(&mut self, now: ClockReading) -> Update {
+        // The disciplined clock's offset from the master, as the model sees it.
+        let offset = (now.disciplined - now.base).0 as f64 + self.theta_at(now.base);
+        if !self.started && self.p[1][1].sqrt() > START_FREQ_SD_PPB {
+            // Like ptp4l's s0: no correction until the frequency is known, so
+            // the first step and the first frequency land together.
+            return Update {
+                decision: ServoDecision {
+                    state: ServoState::Unlocked,
+                    frequency_ppb: 0.0,
+                    step: None,
+                },
+                offset: Nanos(offset.round() as i64),
+                path_delay: Nanos(self.x[2].round() as i64),
+            };
+        }
+        let threshold = if self.started {
+            self.config.step_threshold
+        } else {
+            self.config.first_step_threshold
+        };
+        let step = (threshold.0 > 0 && offset.abs() > threshold.0 as f64)
+            .then(|| Nanos(-(offset.round() as i64)));
+        let remaining = offset + step.map_or(0.0, |s| s.0 as f64);
+        let max = self.config.max_frequency_ppb;
+        let tau = self.config.slew_intervals * self.sync_interval_s;
+        let frequency = (-self.x[1] - remaining / tau).clamp(-max, max);
+        self.started = true;
+        Update {
+            decision: ServoDecision {
+                state: if step.is_some() {
+                    ServoState::Jump
+                } else {
+                    ServoState::Locked
+                },
+                frequency_ppb: frequency,
+                step,
+            },
+            offset: Nanos(offset.round() as i64),
+            path_delay: Nanos(self.path_delay_estimate().unwrap_or(0.0).round() as i64),
+        }
+    }
+}
+
+impl ClockDiscipline for Kalman {
+    fn sync(&mut self, now: ClockReading, sample: SyncSample) -> Option<Update> {
+        let z = sample.one_way().as_f64_nanos() + (sample.t2_base - sample.t2).0 as f64;
+        self.measure(now, Direction::Sync, sample.t2_base, z)
+    }
+
+    fn delay(&mut self, now: ClockReading, sample: DelaySample) -> Option<Update> {
+        let z = sample.one_way().as_f64_nanos() - (sample.t3_base - sample.t3).0 as f64;
+        self.measure(now, Direction::Delay, sample.t3_base, z)
+    }
+
+    fn path_delay(&self) -> Option<Nanos> {
+        self.path_delay_estimate().map(|d| Nanos(d.round() as i64))
+    }
+
+    fn set_sync_interval(&mut self, interval: Nanos) {
+        self.sync_interval_s = interval.as_secs_f64().max(1e-3);
+    }
+
+    fn holdover_frequency(&self) -> Option<f64> {
+        self.at.map(|_| -self.x[1])
+    }
+
+    fn reset(&mut self, _frequency_ppb: f64) {
+        let (wander, interval) = (self.wander_var, self.sync_interval_s);
+        *self = Kalman::new(self.config, Nanos((interval * 1e9) as i64));
+        // The oscillator's wander is a property of this port, not of the master.
+        self.wander_var = wander;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::overlay_clock::OverlayClock;
+    use crate::time::ScaledNanos;
+
+    /// A closed loop against a slave oscillator `ppb` fast and `offset` ns ahead,
+    /// a symmetric `delay` path, Sync then Delay_Req every 125 ms, each packet
+    /// queued `queue(k)` ns. Returns the disciplined clock's true offset after
+    /// each round.
+    fn run(ppb: f64, offset: f64, queue: &mut dyn FnMut(usize) -> f64, n: usize) -> Vec<f64> {
+        let mut k = Kalman::new(KalmanConfig::hardware(), Nanos::from_millis(125));
+        let mut overlay = OverlayClock::identity();
+        let base = |t: f64| Time((t + offset + ppb * 1e-9 * t).round() as i64);
+        let delay = 20_000.0;
+        let mut trace = Vec::new();
+        for i in 0..n {
+            let t = 1e9 + i as f64 * 125e6;
+            let apply = |u: Option<Update>, now: Time, overlay: &mut OverlayClock| {
+                if let Some(u) = u {
+                    overlay
+                        .set_frequency_ppb(now, u.decision.frequency_ppb)
+                        .unwrap();
+                    if let Some(step) = u.decision.step {
+                        overlay.step(now, step);
+                    }
+                }
+            };
+            let arrive = t + delay + queue(2 * i);
+            let t2_base = base(arrive);
+            let sync = SyncSample {
+                t1: Time(t as i64),
+                t2: overlay.time_at(t2_base),
+                t2_base,
+                correction: ScaledNanos(0),
+            };
+            let now = ClockReading {
+                base: t2_base,
+                disciplined: overlay.time_at(t2_base),
+            };
+            apply(k.sync(now, sync), t2_base, &mut overlay);
+            let sent = t + 1e6;
+            let t3_base = base(sent);
+            let t4 = Time((sent + delay + queue(2 * i + 1)).round() as i64);
+            let back = base(sent + 2.0 * delay);
+            let req = DelaySample {
+                t3: overlay.time_at(t3_base),
+                t3_base,
+                t4,
+                correction: ScaledNanos(0),
+            };
+            let now = ClockReading {
+                base: back,
+                disciplined: overlay.time_at(back),
+            };
+            apply(k.delay(now, req), back, &mut overlay);
+            let probe = t + 100e6;
+            trace.push((overlay.time_at(base(probe)).0 as f64) - probe);
+        }
+        trace
+    }
+
+    fn worst(trace: &[f64]) -> f64 {
+        trace.iter().fold(0.0f64, |m, t| m.max(t.abs()))
+    }
+
+    #[test]
+    fn cold_start_at_100_ppm_and_a_second_off_locks_within_five_seconds() {
+        let trace = run(100_000.0, -0.9e9, &mut |_| 0.0, 200);
+        assert!(worst(&trace[40..]) < 1_000.0, "{:?}", &trace[..48]);
+        assert!(worst(&trace[100..]) < 50.0, "{:?}", &trace[100..110]);
+    }
+
+    /// Exponential queueing from a fixed-seed LCG.
+    fn exponential(mean: f64) -> impl FnMut(usize) -> f64 {
+        let mut state: u64 = 0x5eed;
+        move |_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let u = ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+            -mean * u.ln()
+        }
+    }
+
+    #[test]
+    fn lucky_packets_beat_queueing() {
+        // Exponential queueing of mean 10 µs in both directions: the clock ends
+        // up orders of magnitude closer than the queueing.
+        let trace = run(3_000.0, 5_000.0, &mut exponential(10_000.0), 8_000);
+        let tail = &trace[4_000..];
+        let rms = (tail.iter().map(|t| t * t).sum::<f64>() / tail.len() as f64).sqrt();
+        assert!(rms < 300.0, "rms {rms}");
+    }
+
+    #[test]
+    fn holdover_keeps_the_frequency_without_the_slew() {
+        let mut k = Kalman::new(KalmanConfig::hardware(), Nanos::from_millis(125));
+        assert_eq!(k.holdover_frequency(), None);
+        let _ = run(0.0, 0.0, &mut |_| 0.0, 1);
+        let trace = run(12_345.0, 0.0, &mut |_| 0.0, 400);
+        assert!(worst(&trace[200..]) < 20.0);
+        k.first_sync = Some((Time(0), 10.0));
+        assert!(
+            k.measure(
+                ClockReading {
+                    base: Time(0),
+                    disciplined: Time(0)
+                },
+                Direction::Delay,
+                Time(0),
+                10.0
+            )
+            .is_some()
+        );
+        assert!(k.holdover_frequency().is_some());
+    }
+}

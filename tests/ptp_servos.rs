@@ -1,0 +1,65 @@
+//! camsync's servo against linuxptp's PI and linreg baselines on identical
+//! seeded traces: the figures issue 3 promises, asserted.
+
+mod common;
+
+use camsync_sim::Score;
+use camsync_sim::scenario::ServoKind;
+
+fn run(file: &str, servo: ServoKind) -> Score {
+    let mut scenario = common::load(file);
+    scenario.ptp.servo = servo;
+    camsync_sim::run(&scenario, scenario.seed)
+}
+
+#[test]
+fn under_pdv_camsync_halves_pi_and_beats_linreg_by_a_third() {
+    for level in ["10", "30", "100"] {
+        let file = format!("scenarios/ptp/pdv-{level}us.toml");
+        let pi = run(&file, ServoKind::Pi).ptp.offset_rms_ns;
+        let linreg = run(&file, ServoKind::Linreg).ptp.offset_rms_ns;
+        let camsync = run(&file, ServoKind::Camsync).ptp.offset_rms_ns;
+        assert!(
+            camsync <= 0.5 * pi && camsync <= 0.7 * linreg,
+            "{file}: camsync {camsync:.0} ns, pi {pi:.0} ns, linreg {linreg:.0} ns"
+        );
+    }
+}
+
+#[test]
+fn clean_network_stays_within_a_few_nanoseconds() {
+    let s = run("scenarios/ptp/clean-hw.toml", ServoKind::Camsync).ptp;
+    assert!(s.offset_rms_ns <= 4.0, "rms {}", s.offset_rms_ns);
+    assert!(s.offset_pp_ns <= 40.0, "p-p {}", s.offset_pp_ns);
+}
+
+#[test]
+fn cold_start_locks_in_time() {
+    let hw = run("scenarios/ptp/cold-start-hw.toml", ServoKind::Camsync).ptp;
+    assert!(
+        hw.time_to_lock_s.is_some_and(|t| t <= 5.0),
+        "{:?}",
+        hw.time_to_lock_s
+    );
+    let sw = run("scenarios/ptp/cold-start-sw.toml", ServoKind::Camsync).ptp;
+    assert!(
+        sw.time_to_lock_s.is_some_and(|t| t <= 16.0),
+        "{:?}",
+        sw.time_to_lock_s
+    );
+}
+
+#[test]
+fn holdover_stays_within_twice_the_oracle_and_a_microsecond() {
+    let s = run("scenarios/ptp/holdover.toml", ServoKind::Camsync).ptp;
+    let (held, oracle) = (
+        s.holdover_max_abs_ns.expect("a holdover fault"),
+        s.holdover_oracle_max_abs_ns.expect("a holdover fault"),
+    );
+    assert!(s.holdovers > 0, "the ports noticed the silence");
+    assert!(held <= 1_000.0, "holdover {held} ns");
+    assert!(
+        held <= 2.0 * oracle.max(1.0),
+        "holdover {held} ns vs oracle {oracle} ns"
+    );
+}
