@@ -194,6 +194,7 @@ mod tests {
                 delay_weighting: DelayWeighting::None,
                 sync_receipt_timeout: 3,
                 unicast_delay_req: true,
+                acceptable_masters: vec![],
             },
         })
     }

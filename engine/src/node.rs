@@ -84,6 +84,8 @@ pub enum DropReason {
     Malformed,
     WrongDomain,
     Unexpected,
+    /// From a master that is not on the port's acceptable-master list.
+    NotAcceptable,
 }
 
 /// The interface drivers program against.

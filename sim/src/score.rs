@@ -35,6 +35,8 @@ pub struct PtpScore {
     pub packets_sent: u64,
     pub packets_lost: u64,
     pub malformed_packets: u64,
+    /// Refused on security grounds: a master off the acceptable list.
+    pub rejected_messages: u64,
     pub mean_path_delay_ns: f64,
     /// Worst |offset| while the grandmaster was silent (holdover), and the same
     /// for an oracle that knew each oscillator's true frequency when it fell

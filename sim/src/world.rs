@@ -175,6 +175,8 @@ struct Tally {
     holdover_max_abs: Option<i64>,
     holdover_oracle_max_abs: Option<i64>,
     packets_suppressed: u64,
+    /// Messages refused on security grounds (not an acceptable master).
+    rejected: u64,
     offsets: Vec<Vec<i64>>,
     sample_times: Vec<i64>,
     packets_sent: u64,
@@ -267,6 +269,7 @@ impl World {
             },
             sync_receipt_timeout: p.sync_receipt_timeout,
             unicast_delay_req: unicast,
+            acceptable_masters: Vec::new(),
         };
 
         let mut knobs = Vec::new();
@@ -672,11 +675,11 @@ impl World {
                     }
                 }
             }
-            Output::Dropped(reason) => {
-                if reason == DropReason::Malformed {
-                    self.tally.malformed += 1;
-                }
-            }
+            Output::Dropped(reason) => match reason {
+                DropReason::Malformed => self.tally.malformed += 1,
+                DropReason::NotAcceptable => self.tally.rejected += 1,
+                DropReason::WrongDomain | DropReason::Unexpected => {}
+            },
         }
     }
 
@@ -878,6 +881,7 @@ impl World {
             packets_sent: t.packets_sent,
             packets_lost: t.packets_lost,
             malformed_packets: t.malformed,
+            rejected_messages: t.rejected,
             mean_path_delay_ns: if delay_n > 0 {
                 delay_sum as f64 / delay_n as f64
             } else {

@@ -12,8 +12,8 @@ use super::discipline::{
 };
 use super::servo::{ServoReport, ServoState};
 use super::wire::{
-    DelayReqBody, FollowUpBody, Header, MessageBody, MessageType, PortIdentity, PtpMessage,
-    SyncBody,
+    ClockIdentity, DelayReqBody, FollowUpBody, Header, MessageBody, MessageType, PortIdentity,
+    PtpMessage, SyncBody,
 };
 use crate::node::{Destination, DropReason, Output, PeerAddr, TxToken};
 use crate::overlay_clock::OverlayClock;
@@ -35,6 +35,9 @@ pub struct SlaveConfig {
     /// Send Delay_Req to the master's own address (ptp4l's hybrid_e2e) rather
     /// than to the multicast group.
     pub unicast_delay_req: bool,
+    /// Masters this port may follow; empty: any. A master not on the list is
+    /// ignored however good its Announce, and every message from it counted.
+    pub acceptable_masters: Vec<ClockIdentity>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -49,6 +52,7 @@ pub struct SlaveCounters {
     pub foreign_master: u64,
     pub unmatched: u64,
     pub holdovers: u64,
+    pub not_acceptable: u64,
 }
 
 /// A received Sync waiting for its Follow_Up, or the other way round.
@@ -192,6 +196,25 @@ impl PtpSlave {
             return;
         }
         let source = msg.header.source_port_identity;
+        let from_a_master = matches!(
+            msg.body,
+            MessageBody::Announce(_)
+                | MessageBody::Sync(_)
+                | MessageBody::FollowUp(_)
+                | MessageBody::DelayResp(_)
+        );
+        if from_a_master
+            && !self.config.acceptable_masters.is_empty()
+            && !self
+                .config
+                .acceptable_masters
+                .contains(&source.clock_identity)
+        {
+            self.counters.not_acceptable += 1;
+            self.outputs
+                .push_back(Output::Dropped(DropReason::NotAcceptable));
+            return;
+        }
         match &msg.body {
             MessageBody::Announce(_) => {
                 // Until the BMCA arrives, the first master heard is followed.
@@ -429,5 +452,111 @@ impl PtpSlave {
             bytes: msg.to_bytes(),
             token: Some(TxToken::new(token)),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ptp::servo::PiConfig;
+    use crate::ptp::wire::AnnounceBody;
+
+    fn port(id: u8) -> PortIdentity {
+        PortIdentity {
+            clock_identity: ClockIdentity([id; 8]),
+            port_number: 1,
+        }
+    }
+
+    fn slave(acceptable: Vec<ClockIdentity>) -> PtpSlave {
+        PtpSlave::new(SlaveConfig {
+            domain: 0,
+            port_identity: port(9),
+            log_min_delay_req_interval: 0,
+            log_sync_interval: 0,
+            servo: ServoConfig::Pi(PiConfig::hardware()),
+            delay_filter_length: 10,
+            delay_weighting: DelayWeighting::None,
+            sync_receipt_timeout: 3,
+            unicast_delay_req: true,
+            acceptable_masters: acceptable,
+        })
+    }
+
+    fn sync_from(master: PortIdentity, seq: u16) -> Vec<u8> {
+        let mut header = Header::new(MessageType::Sync, 0, master, seq, 0);
+        header.flags.two_step = true;
+        PtpMessage::new(
+            header,
+            MessageBody::Sync(SyncBody {
+                origin_timestamp: WireTimestamp::default(),
+            }),
+        )
+        .to_bytes()
+    }
+
+    fn announce_from(master: PortIdentity, priority1: u8) -> Vec<u8> {
+        PtpMessage::new(
+            Header::new(MessageType::Announce, 0, master, 0, 0),
+            MessageBody::Announce(AnnounceBody {
+                origin_timestamp: WireTimestamp::default(),
+                current_utc_offset: 37,
+                grandmaster_priority1: priority1,
+                grandmaster_clock_quality: Default::default(),
+                grandmaster_priority2: 0,
+                grandmaster_identity: master.clock_identity,
+                steps_removed: 0,
+                time_source: 0x20,
+            }),
+        )
+        .to_bytes()
+    }
+
+    #[test]
+    fn a_master_off_the_acceptable_list_is_ignored_and_counted() {
+        let mut s = slave(vec![port(1).clock_identity]);
+        let rogue = port(66);
+        // The rogue announces a far better clock, and speaks first.
+        s.handle_packet(Time(0), PeerAddr(66), &announce_from(rogue, 0), Time(0));
+        s.handle_packet(Time(1), PeerAddr(66), &sync_from(rogue, 1), Time(1));
+        assert_eq!(s.counters().not_acceptable, 2);
+        assert_eq!(s.counters().syncs, 0);
+        let dropped: Vec<_> = std::iter::from_fn(|| s.poll_output()).collect();
+        assert!(
+            dropped
+                .iter()
+                .all(|o| matches!(o, Output::Dropped(DropReason::NotAcceptable)))
+        );
+        assert_eq!(dropped.len(), 2);
+        // The listed master is followed.
+        s.handle_packet(Time(2), PeerAddr(1), &sync_from(port(1), 1), Time(2));
+        assert_eq!(s.counters().syncs, 1);
+        assert_eq!(s.poll_timeout(), Some(Time(2)), "asks for a delay at once");
+    }
+
+    #[test]
+    fn malformed_packets_are_counted_never_a_panic() {
+        let mut s = slave(vec![]);
+        for bytes in [&[][..], &[0xff; 3][..], &sync_from(port(1), 1)[..20]] {
+            s.handle_packet(Time(0), PeerAddr(1), bytes, Time(0));
+        }
+        assert_eq!(s.counters().malformed, 3);
+    }
+
+    #[test]
+    fn a_silent_master_puts_the_port_in_holdover() {
+        let mut s = slave(vec![]);
+        s.handle_packet(Time(0), PeerAddr(1), &sync_from(port(1), 1), Time(0));
+        // Three 1 s intervals without a Sync.
+        s.handle_timeout(Time(3_000_000_000));
+        assert!(s.in_holdover());
+        assert_eq!(s.counters().holdovers, 1);
+        s.handle_packet(
+            Time(4_000_000_000),
+            PeerAddr(1),
+            &sync_from(port(1), 2),
+            Time(4_000_000_000),
+        );
+        assert!(!s.in_holdover());
     }
 }

@@ -246,6 +246,21 @@ mod tests {
     }
 
     #[test]
+    fn corrects_an_offset_below_the_step_threshold() {
+        // 10 µs off at start: not stepped (threshold 20 µs), slewed out.
+        let mut s = LinregServo::new(LinregConfig::default(), Nanos::from_millis(125));
+        let (mut offset, mut applied) = (10_000.0f64, 0.0);
+        for k in 0..400 {
+            let d = s.sample(Nanos(offset.round() as i64), Time(k * 125_000_000), 1.0);
+            assert_eq!(d.step, None);
+            applied = d.frequency_ppb;
+            offset += (2_000.0 + applied) * 0.125;
+        }
+        assert!(offset.abs() < 5.0, "offset {offset}");
+        assert!((applied + 2_000.0).abs() < 1.0, "freq {applied}");
+    }
+
+    #[test]
     fn averages_noise_with_long_windows() {
         // Alternating ±50 ns noise: a long window averages it away.
         let noise: Vec<f64> = (0..800)
