@@ -63,3 +63,30 @@ fn holdover_stays_within_twice_the_oracle_and_a_microsecond() {
         "holdover {held} ns vs oracle {oracle} ns"
     );
 }
+
+#[test]
+fn failover_to_the_backup_recovers_within_two_seconds_of_its_first_sync() {
+    let s = run("scenarios/ptp/gm-failover.toml", ServoKind::Camsync).ptp;
+    assert_eq!(s.gm_changes, s.clocks, "every clock followed the backup");
+    let recover = s.recover_s.expect("recovered");
+    assert!(recover <= 2.0, "recovered after {recover} s");
+}
+
+#[test]
+fn a_rogue_master_is_rejected_counted_and_harmless() {
+    let mut scenario = common::load("scenarios/ptp/rogue-master.toml");
+    let guarded = camsync_sim::run(&scenario, scenario.seed).ptp;
+    assert!(guarded.rejected_messages > 0);
+    assert_eq!(guarded.gm_changes, 0);
+    assert!(
+        guarded.offset_max_abs_ns < 1_000.0,
+        "{}",
+        guarded.offset_max_abs_ns
+    );
+    // Without the acceptable-master list (as with ptp4l) the rogue's better
+    // Announce wins, and every clock follows its wrong time.
+    scenario.ptp.acceptable_masters.clear();
+    let open = camsync_sim::run(&scenario, scenario.seed).ptp;
+    assert_eq!(open.rejected_messages, 0);
+    assert_eq!(open.gm_changes, open.clocks);
+}

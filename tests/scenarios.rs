@@ -90,6 +90,16 @@ fn ptp_holdover() {
     replay("scenarios/ptp/holdover.toml");
 }
 
+#[test]
+fn ptp_gm_failover() {
+    replay("scenarios/ptp/gm-failover.toml");
+}
+
+#[test]
+fn ptp_rogue_master() {
+    replay("scenarios/ptp/rogue-master.toml");
+}
+
 /// Every scenario file in the library is replayed by one of the tests above.
 #[test]
 fn every_library_scenario_is_replayed() {

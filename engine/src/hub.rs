@@ -195,6 +195,7 @@ mod tests {
                 sync_receipt_timeout: 3,
                 unicast_delay_req: true,
                 acceptable_masters: vec![],
+                announce_receipt_timeout: 3,
             },
         })
     }

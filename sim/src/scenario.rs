@@ -34,6 +34,9 @@ pub struct Scenario {
     pub video: VideoSpec,
     #[serde(default)]
     pub grandmaster: OscillatorSpec,
+    /// More grandmaster-capable clocks: a backup, or a rogue.
+    #[serde(default)]
+    pub masters: Vec<MasterSpec>,
     #[serde(default = "OscillatorSpec::typical_tcxo")]
     pub clocks: OscillatorSpec,
     pub cameras: Vec<CameraGroup>,
@@ -99,6 +102,11 @@ pub struct PtpSpec {
     pub tsproc_mode: TsprocMode,
     /// Sync intervals without a Sync before a port holds its frequency.
     pub sync_receipt_timeout: u8,
+    /// Announce intervals without an Announce before a master is forgotten.
+    pub announce_receipt_timeout: u8,
+    /// Masters (by host name: "grandmaster" or a `[[masters]]` name) that
+    /// slaves may follow; empty: any.
+    pub acceptable_masters: Vec<String>,
     /// PI gains; by default ptp4l's for the timestamping mode.
     pub pi_kp_scale: Option<NonNeg>,
     pub pi_ki_scale: Option<NonNeg>,
@@ -118,6 +126,8 @@ impl Default for PtpSpec {
             delay_resp: DelayRespMode::Unicast,
             tsproc_mode: TsprocMode::Filter,
             sync_receipt_timeout: 3,
+            announce_receipt_timeout: 3,
+            acceptable_masters: Vec::new(),
             pi_kp_scale: None,
             pi_ki_scale: None,
         }
@@ -354,6 +364,26 @@ fn default_buffer() -> PosDur {
     PosDur(Nanos::from_millis(200))
 }
 
+/// A grandmaster-capable clock besides `[grandmaster]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MasterSpec {
+    pub name: String,
+    /// Lower wins the BMCA; the primary grandmaster announces 128.
+    pub priority1: u8,
+    #[serde(default = "gnss_class")]
+    pub clock_class: u8,
+    #[serde(default)]
+    pub oscillator: OscillatorSpec,
+    /// When it joins the network (a rogue appearing mid-show).
+    #[serde(default)]
+    pub start: PosDur,
+}
+
+fn gnss_class() -> u8 {
+    6
+}
+
 /// Something going wrong, on a schedule.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -365,12 +395,16 @@ pub struct FaultSpec {
     /// The size of a step fault (path delay, asymmetry).
     #[serde(default)]
     pub by: Dur,
+    /// The host it strikes, by name; `grandmaster-silent` defaults to the
+    /// primary grandmaster.
+    pub target: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum FaultKind {
-    /// The grandmaster sends nothing: its slaves go into holdover.
+    /// A grandmaster sends nothing (crashed, or cut off): without a backup its
+    /// slaves go into holdover; with one, they fail over.
     GrandmasterSilent,
     /// Every PTP path gets `by` longer, both directions (a reroute).
     PathDelayStep,
@@ -498,6 +532,33 @@ impl Scenario {
         }
         if self.score.sample_interval.ns() == 0 {
             return Err(at_key("sample_interval", "must be longer than 0".into()));
+        }
+        let mut names = vec!["grandmaster".to_string(), "hub".to_string()];
+        names.extend((0..cams).map(|i| format!("cam{i}")));
+        for m in &self.masters {
+            if names.contains(&m.name) {
+                return Err(at_key(
+                    "name",
+                    format!("the host name `{}` is taken", m.name),
+                ));
+            }
+            names.push(m.name.clone());
+        }
+        let is_master = |n: &str| n == "grandmaster" || self.masters.iter().any(|m| m.name == n);
+        for n in &self.ptp.acceptable_masters {
+            if !is_master(n) {
+                return Err(at_key(
+                    "acceptable_masters",
+                    format!("`{n}` is not a master: name \"grandmaster\" or a [[masters]] entry"),
+                ));
+            }
+        }
+        for f in &self.faults {
+            if let Some(t) = &f.target
+                && !names.contains(t)
+            {
+                return Err(at_key("target", format!("no host is named `{t}`")));
+            }
         }
         for (section, keys) in &self.expect {
             for (key, bound) in keys {

@@ -47,6 +47,8 @@ pub struct PtpScore {
     /// the lock threshold for good. Null without faults, or never recovered.
     pub recover_s: Option<f64>,
     pub holdovers: u64,
+    /// How often slaves changed master after their first choice (failover).
+    pub gm_changes: u64,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]

@@ -175,6 +175,8 @@ struct Tally {
     holdover_max_abs: Option<i64>,
     holdover_oracle_max_abs: Option<i64>,
     packets_suppressed: u64,
+    /// When another master sent its first Sync after the primary fell silent.
+    takeover: Option<i64>,
     /// Messages refused on security grounds (not an acceptable master).
     rejected: u64,
     offsets: Vec<Vec<i64>>,
@@ -214,6 +216,17 @@ pub struct World {
     ptp_loss: f64,
     video_loss: f64,
     faults: Vec<FaultSpec>,
+    /// The host each fault strikes.
+    fault_targets: Vec<usize>,
+    /// When each host joins the network.
+    starts: Vec<i64>,
+    /// Hosts whose clocks are disciplined (scored), and hosts that are masters.
+    slaves: Vec<usize>,
+    masters: Vec<usize>,
+    /// Per host, its BMCA rank as a master (lower wins).
+    master_rank: Vec<(u8, u8, usize)>,
+    /// The masters slaves may follow, when the scenario lists them.
+    acceptable: Option<Vec<usize>>,
     /// Per slave clock, while a holdover fault runs.
     oracle: Vec<OracleHold>,
     truth: FrameTruth,
@@ -256,6 +269,24 @@ impl World {
             }),
         };
         let unicast = p.delay_resp == DelayRespMode::Unicast;
+        let first_extra_master = FIRST_CAMERA + scenario.camera_count();
+        let host_index = |name: &str| {
+            if name == "grandmaster" {
+                Some(GRANDMASTER)
+            } else {
+                scenario
+                    .masters
+                    .iter()
+                    .position(|m| m.name == name)
+                    .map(|i| first_extra_master + i)
+            }
+        };
+        let acceptable: Vec<ClockIdentity> = p
+            .acceptable_masters
+            .iter()
+            .filter_map(|n| host_index(n))
+            .map(|i| port_identity(i).clock_identity)
+            .collect();
         let slave_config = |index: usize| SlaveConfig {
             domain: p.domain,
             port_identity: port_identity(index),
@@ -269,7 +300,8 @@ impl World {
             },
             sync_receipt_timeout: p.sync_receipt_timeout,
             unicast_delay_req: unicast,
-            acceptable_masters: Vec::new(),
+            acceptable_masters: acceptable.clone(),
+            announce_receipt_timeout: p.announce_receipt_timeout,
         };
 
         let mut knobs = Vec::new();
@@ -321,16 +353,23 @@ impl World {
             });
         };
 
-        let gm_config = {
+        let master_config = |index: usize, priority1: u8, clock_class: u8| {
             let mut c = MasterConfig::grandmaster(
-                port_identity(GRANDMASTER).clock_identity,
+                port_identity(index).clock_identity,
                 p.domain,
                 p.log_sync_interval.0,
             );
             c.log_announce_interval = p.log_announce_interval.0;
             c.log_min_delay_req_interval = p.log_delay_req_interval.0;
             c.unicast_delay_resp = unicast;
+            c.priority1 = priority1;
+            c.clock_quality.clock_class = clock_class;
             c
+        };
+        // The primary is a dedicated grandmaster: it never yields.
+        let gm_config = MasterConfig {
+            master_only: true,
+            ..master_config(GRANDMASTER, 128, 6)
         };
         let video = &scenario.video.latency;
         make_host(
@@ -386,6 +425,50 @@ impl World {
             }
         }
 
+        for (i, m) in scenario.masters.iter().enumerate() {
+            let config = master_config(first_extra_master + i, m.priority1, m.clock_class);
+            make_host(
+                m.name.clone(),
+                &format!(
+                    "master, priority1 {}, from {} s",
+                    m.priority1,
+                    m.start.ns() as f64 / 1e9
+                ),
+                &m.oscillator,
+                &|now| NodeKind::Master(PtpMaster::new(config.clone(), Time(now))),
+                video,
+            );
+        }
+        let mut starts = vec![0i64; first_extra_master];
+        starts.extend(scenario.masters.iter().map(|m| m.start.ns()));
+        let fault_targets = scenario
+            .faults
+            .iter()
+            .map(|f| {
+                f.target
+                    .as_deref()
+                    .and_then(|n| knobs.iter().position(|k| k.clock == n))
+                    .unwrap_or(GRANDMASTER)
+            })
+            .collect();
+        let slaves: Vec<usize> = (1..first_extra_master).collect();
+        let mut master_rank = vec![(128u8, 6u8, GRANDMASTER); first_extra_master];
+        master_rank.extend(
+            scenario
+                .masters
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (m.priority1, m.clock_class, first_extra_master + i)),
+        );
+        let acceptable = (!p.acceptable_masters.is_empty()).then(|| {
+            p.acceptable_masters
+                .iter()
+                .filter_map(|n| host_index(n))
+                .collect::<Vec<_>>()
+        });
+        let masters: Vec<usize> = std::iter::once(GRANDMASTER)
+            .chain(first_extra_master..first_extra_master + scenario.masters.len())
+            .collect();
         let mut world = World {
             scenario_name: scenario.name().to_string(),
             seed,
@@ -405,13 +488,19 @@ impl World {
             ptp_loss: scenario.network.loss.0,
             video_loss: scenario.video.loss.0,
             faults: scenario.faults.clone(),
+            fault_targets,
+            starts,
             oracle: Vec::new(),
             truth: FrameTruth::new(cameras),
             trace: Trace::default(),
             tally: Tally {
-                offsets: vec![Vec::new(); hosts.len() - 1],
+                offsets: vec![Vec::new(); slaves.len()],
                 ..Tally::default()
             },
+            slaves,
+            masters,
+            master_rank,
+            acceptable,
             hosts,
             knobs,
         };
@@ -428,10 +517,19 @@ impl World {
         world
     }
 
-    fn fault_active(&self, kind: FaultKind) -> bool {
-        self.faults
-            .iter()
-            .any(|f| f.kind == kind && f.active(self.now))
+    /// Whether host `h` sends nothing now: not yet started, or silenced.
+    fn silent(&self, h: usize) -> bool {
+        self.now < self.starts[h]
+            || self.faults.iter().zip(&self.fault_targets).any(|(f, &t)| {
+                t == h && f.kind == FaultKind::GrandmasterSilent && f.active(self.now)
+            })
+    }
+
+    /// Whether the primary grandmaster is silenced now (holdover scoring).
+    fn primary_silent(&self) -> bool {
+        self.faults.iter().zip(&self.fault_targets).any(|(f, &t)| {
+            t == GRANDMASTER && f.kind == FaultKind::GrandmasterSilent && f.active(self.now)
+        })
     }
 
     /// The sum of the active step faults of a kind.
@@ -446,11 +544,14 @@ impl World {
     fn start_fault(&mut self, i: usize) {
         let kind = self.faults[i].kind;
         self.trace.record(11, self.now).u64(i as u64);
-        if kind == FaultKind::GrandmasterSilent {
+        if kind == FaultKind::GrandmasterSilent && self.fault_targets[i] == GRANDMASTER {
             let now = self.now;
             let gm = self.hosts[GRANDMASTER].osc.local_at(now);
             let gm_ppb = self.hosts[GRANDMASTER].osc.frequency_ppb_at(now);
-            self.oracle = (1..self.hosts.len())
+            self.oracle = self
+                .slaves
+                .clone()
+                .into_iter()
                 .map(|h| {
                     let local = self.hosts[h].osc.local_at(now);
                     let ppb = self.hosts[h].osc.frequency_ppb_at(now);
@@ -558,7 +659,11 @@ impl World {
         }
         self.now = self.duration;
         let series = OffsetSeries {
-            clocks: self.knobs[1..].iter().map(|k| k.clock.clone()).collect(),
+            clocks: self
+                .slaves
+                .iter()
+                .map(|&h| self.knobs[h].clock.clone())
+                .collect(),
             times_ns: self.tally.sample_times.clone(),
             offsets_ns: self.tally.offsets.clone(),
         };
@@ -642,7 +747,7 @@ impl World {
                     .f64(r.frequency_ppb);
             }
             Output::Frame(meta) => {
-                let gm = self.hosts[GRANDMASTER].osc.local_at(self.now);
+                let gm = self.reference_time();
                 self.tally.frames_captured += 1;
                 self.truth.captured(meta.camera.0 as usize, meta.seq, gm);
                 self.trace
@@ -686,10 +791,15 @@ impl World {
     /// Puts a packet on the network: one copy per receiver, each with its own
     /// link delay and loss draw.
     fn transmit(&mut self, from: usize, to: Destination, wire: i64, bytes: Rc<[u8]>) {
-        if from == GRANDMASTER && self.fault_active(FaultKind::GrandmasterSilent) {
+        if self.silent(from) {
             self.tally.packets_suppressed += 1;
             self.trace.record(12, self.now);
             return;
+        }
+        let is_sync = bytes.first().is_some_and(|b| b & 0x0f == 0);
+        if is_sync && from != GRANDMASTER && self.primary_silent() && self.tally.takeover.is_none()
+        {
+            self.tally.takeover = Some(self.now);
         }
         let path_step = self.fault_step(FaultKind::PathDelayStep);
         let asymmetry = self.asymmetry + self.fault_step(FaultKind::AsymmetryStep);
@@ -702,8 +812,8 @@ impl World {
                 continue;
             }
             self.tally.packets_sent += 1;
-            let downstream = from == GRANDMASTER;
-            let link = if downstream {
+            let downstream = self.masters.contains(&from);
+            let link = if from == GRANDMASTER {
                 &mut self.hosts[r].down
             } else {
                 &mut self.hosts[from].up
@@ -747,7 +857,7 @@ impl World {
     }
 
     fn score_set(&mut self, set: &FrameSet) {
-        let gm = self.hosts[GRANDMASTER].osc.local_at(self.now);
+        let gm = self.reference_time();
         let latency = gm - set.reference.0;
         self.trace
             .record(9, self.now)
@@ -782,30 +892,57 @@ impl World {
         }
     }
 
+    /// The grandmaster the slaves are meant to follow now: the best master that
+    /// is on the air (started, not silenced, not passive) and acceptable to
+    /// them; the primary when there is none (its timescale is what holdover
+    /// is measured against).
+    fn reference_master(&self) -> usize {
+        self.masters
+            .iter()
+            .copied()
+            .filter(|&m| {
+                !self.silent(m)
+                    && self.acceptable.as_ref().is_none_or(|a| a.contains(&m))
+                    && match &self.hosts[m].node {
+                        NodeKind::Master(node) => !node.is_passive(),
+                        _ => false,
+                    }
+            })
+            .min_by_key(|&m| self.master_rank[m])
+            .unwrap_or(GRANDMASTER)
+    }
+
+    /// True PTP time: the reference grandmaster's clock, now.
+    fn reference_time(&mut self) -> i64 {
+        let m = self.reference_master();
+        self.hosts[m].osc.local_at(self.now)
+    }
+
     fn sample(&mut self) {
         let now = self.now;
-        let gm = self.hosts[GRANDMASTER].osc.local_at(now);
+        let gm = self.reference_time();
         self.hosts[GRANDMASTER].osc.forget_before(now);
         self.tally.sample_times.push(now);
         self.trace.record(10, now);
         for h in 1..self.hosts.len() {
-            let local = self.hosts[h].osc.local_at(now);
             self.hosts[h].osc.forget_before(now);
-            let slave = self.hosts[h]
-                .node
-                .slave()
-                .expect("every host but the GM is a slave");
+        }
+        for (i, &h) in self.slaves.iter().enumerate() {
+            let local = self.hosts[h].osc.local_at(now);
+            let slave = self.hosts[h].node.slave().expect("listed as a slave");
             let offset = slave.clock().time_at(Time(local)).0 - gm;
-            self.tally.offsets[h - 1].push(offset);
+            self.tally.offsets[i].push(offset);
             self.trace.i64(offset);
         }
-        if self.fault_active(FaultKind::GrandmasterSilent) && !self.oracle.is_empty() {
-            for h in 1..self.hosts.len() {
-                let o = self.oracle[h - 1];
+        // Holdover is scored when the primary is silent and no other master
+        // could take over.
+        if self.primary_silent() && self.masters.len() == 1 && !self.oracle.is_empty() {
+            for (i, &h) in self.slaves.iter().enumerate() {
+                let o = self.oracle[i];
                 let local = self.hosts[h].osc.local_at(now);
                 let held = o.offset + o.gm + ((local - o.local) as f64 * o.ratio).round() as i64;
                 let oracle = (held - gm).abs();
-                let actual = self.tally.offsets[h - 1].last().copied().unwrap_or(0).abs();
+                let actual = self.tally.offsets[i].last().copied().unwrap_or(0).abs();
                 let t = &mut self.tally;
                 t.holdover_oracle_max_abs =
                     Some(t.holdover_oracle_max_abs.unwrap_or(0).max(oracle));
@@ -843,9 +980,10 @@ impl World {
         };
         let mut slaves = self.hosts.iter().filter_map(|h| h.node.slave());
         let (mut updates, mut steps, mut delay_sum, mut delay_n) = (0, 0, 0i64, 0);
-        let mut holdovers = 0;
+        let (mut holdovers, mut gm_changes) = (0, 0);
         for s in slaves.by_ref() {
             let c = s.counters();
+            gm_changes += c.gm_changes;
             updates += c.servo_updates;
             steps += c.steps;
             holdovers += c.holdovers;
@@ -891,6 +1029,7 @@ impl World {
             holdover_oracle_max_abs_ns: t.holdover_oracle_max_abs.map(|v| v as f64),
             recover_s: self.recovery(),
             holdovers,
+            gm_changes,
         };
         let align = AlignScore {
             frame_sets: t.sets,
@@ -930,11 +1069,18 @@ impl World {
     /// Seconds from the end of the last fault until every clock stays below the
     /// lock threshold to the end of the run.
     fn recovery(&self) -> Option<f64> {
+        // From the end of the last fault; when the primary grandmaster went
+        // silent for good and another master took over, from that master's
+        // first Sync.
         let end = self
             .faults
             .iter()
             .map(|f| f.window().1.min(self.duration))
             .max()?;
+        let end = match self.tally.takeover {
+            Some(t) if end >= self.duration => t,
+            _ => end,
+        };
         let t = &self.tally;
         let mut first_good = None;
         for (i, &at) in t.sample_times.iter().enumerate().rev() {

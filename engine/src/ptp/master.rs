@@ -1,6 +1,7 @@
 //! A PTP master port: two-step Sync + Follow_Up, Announce, and Delay_Resp to every
 //! Delay_Req. Its time is its base clock: a grandmaster is the reference.
 
+use super::bmca::{ForeignMasters, MasterDataset};
 use super::wire::{
     AnnounceBody, ClockIdentity, ClockQuality, DelayRespBody, FollowUpBody, Header, MessageBody,
     MessageType, PortIdentity, PtpMessage, SyncBody,
@@ -24,6 +25,10 @@ pub struct MasterConfig {
     pub time_source: u8,
     /// Delay_Resp by unicast to the requester (ptp4l's hybrid_e2e) or multicast.
     pub unicast_delay_resp: bool,
+    /// Never yield to another master (ptp4l's `serverOnly`/`masterOnly`), as a
+    /// dedicated grandmaster is configured; otherwise stay passive while a
+    /// better master is heard.
+    pub master_only: bool,
 }
 
 impl MasterConfig {
@@ -48,6 +53,7 @@ impl MasterConfig {
             current_utc_offset: 37,
             time_source: 0x20,
             unicast_delay_resp: true,
+            master_only: false,
         }
     }
 }
@@ -58,6 +64,8 @@ pub struct MasterCounters {
     pub delay_resps_sent: u64,
     pub malformed: u64,
     pub ignored: u64,
+    /// Sync intervals spent passive because a better master was heard.
+    pub passive_intervals: u64,
 }
 
 pub struct PtpMaster {
@@ -69,12 +77,26 @@ pub struct PtpMaster {
     /// The Sync whose transmit timestamp is awaited: (token id, sequence id).
     awaiting_tx: Option<(u64, u16)>,
     next_token: u64,
+    /// Better masters heard: while one is, this port stays passive (§9.2.5).
+    foreign: ForeignMasters,
+    /// A port that may yield starts LISTENING: it says nothing until an
+    /// announce receipt timeout has passed, so that it hears a better master
+    /// already on the network before it competes with it.
+    listening_until: Time,
     outputs: VecDeque<Output>,
     counters: MasterCounters,
 }
 
 impl PtpMaster {
     pub fn new(config: MasterConfig, now: Time) -> Self {
+        let listening_until = if config.master_only {
+            now
+        } else {
+            now + Nanos(
+                Nanos::from_log2_secs(config.log_announce_interval).0
+                    * ANNOUNCE_RECEIPT_TIMEOUT as i64,
+            )
+        };
         PtpMaster {
             config,
             next_sync: now,
@@ -83,6 +105,8 @@ impl PtpMaster {
             announce_seq: 0,
             awaiting_tx: None,
             next_token: 0,
+            foreign: ForeignMasters::default(),
+            listening_until,
             outputs: VecDeque::new(),
             counters: MasterCounters::default(),
         }
@@ -90,6 +114,28 @@ impl PtpMaster {
 
     pub fn counters(&self) -> MasterCounters {
         self.counters
+    }
+
+    /// This port's own dataset, as its Announces state it.
+    fn own_dataset(&self) -> MasterDataset {
+        let c = &self.config;
+        MasterDataset {
+            priority1: c.priority1,
+            clock_quality: c.clock_quality,
+            priority2: c.priority2,
+            grandmaster: c.port_identity.clock_identity,
+            steps_removed: 0,
+            sender: c.port_identity,
+        }
+    }
+
+    /// A better master is on the network: stay silent (PASSIVE).
+    pub fn is_passive(&self) -> bool {
+        !self.config.master_only
+            && self
+                .foreign
+                .best()
+                .is_some_and(|b| b.compare(&self.own_dataset()).is_lt())
     }
 
     fn header(&self, message_type: MessageType, seq: u16, log_interval: i8) -> Header {
@@ -188,7 +234,16 @@ impl PtpMaster {
             self.counters.ignored += 1;
             return;
         }
-        if !matches!(msg.body, MessageBody::DelayReq(_)) {
+        if let MessageBody::Announce(body) = &msg.body {
+            let interval = Nanos::from_log2_secs(msg.header.log_message_interval.clamp(-7, 7));
+            let dataset = MasterDataset::from_announce(body, msg.header.source_port_identity);
+            self.foreign.record(dataset, interval, rx);
+            return;
+        }
+        if !matches!(msg.body, MessageBody::DelayReq(_))
+            || rx < self.listening_until
+            || self.is_passive()
+        {
             self.counters.ignored += 1;
             return;
         }
@@ -216,6 +271,9 @@ impl PtpMaster {
     }
 }
 
+/// Announce intervals of silence before a better master is forgotten.
+const ANNOUNCE_RECEIPT_TIMEOUT: u8 = 3;
+
 fn advance(deadline: &mut Time, now: Time, interval: Nanos) {
     while *deadline <= now {
         *deadline += interval;
@@ -232,8 +290,14 @@ impl Node for PtpMaster {
     }
 
     fn handle_timeout(&mut self, now: Time) {
+        self.foreign.expire(now, ANNOUNCE_RECEIPT_TIMEOUT);
+        let passive = now < self.listening_until || self.is_passive();
         if now >= self.next_sync {
-            self.handle_sync_timer(now);
+            if passive {
+                self.counters.passive_intervals += 1;
+            } else {
+                self.handle_sync_timer(now);
+            }
             advance(
                 &mut self.next_sync,
                 now,
@@ -241,7 +305,9 @@ impl Node for PtpMaster {
             );
         }
         if now >= self.next_announce {
-            self.handle_announce_timer(now);
+            if !passive {
+                self.handle_announce_timer(now);
+            }
             advance(
                 &mut self.next_announce,
                 now,

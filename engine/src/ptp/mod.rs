@@ -1,6 +1,7 @@
 //! Precision Time Protocol (IEEE 1588-2019): the wire codec, the ports, the delay
 //! filter and the servos.
 
+pub mod bmca;
 pub mod delay_filter;
 pub mod discipline;
 pub mod master;

@@ -6,6 +6,7 @@
 //! ptp4l sees them. offset = t2 − t1 − corr − delay; delay = [(t2 − t1) + (t4 − t3)
 //! − corrections] / 2, filtered by a moving median.
 
+use super::bmca::{ForeignMasters, MasterDataset};
 use super::discipline::{
     self, ClockDiscipline, ClockReading, DelaySample, DelayWeighting, ServoConfig, SyncSample,
     Update,
@@ -38,6 +39,8 @@ pub struct SlaveConfig {
     /// Masters this port may follow; empty: any. A master not on the list is
     /// ignored however good its Announce, and every message from it counted.
     pub acceptable_masters: Vec<ClockIdentity>,
+    /// Announce intervals without an Announce before a master is forgotten.
+    pub announce_receipt_timeout: u8,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -49,7 +52,10 @@ pub struct SlaveCounters {
     pub steps: u64,
     pub malformed: u64,
     pub wrong_domain: u64,
+    /// Event messages from a master other than the one the BMCA selected.
     pub foreign_master: u64,
+    /// How often the selected master changed after the first selection.
+    pub gm_changes: u64,
     pub unmatched: u64,
     pub holdovers: u64,
     pub not_acceptable: u64,
@@ -88,7 +94,11 @@ pub struct PtpSlave {
     /// Base time after which a silent master puts the port in holdover.
     sync_deadline: Option<Time>,
     in_holdover: bool,
+    /// The masters heard, and the one the BMCA selected.
+    foreign: ForeignMasters,
     master: Option<PortIdentity>,
+    /// The last master followed, through any gap with none.
+    last_master: Option<PortIdentity>,
     master_addr: Option<PeerAddr>,
     half: Option<SyncHalf>,
     /// Base time of the packet being handled.
@@ -118,7 +128,9 @@ impl PtpSlave {
             sync_interval,
             sync_deadline: None,
             in_holdover: false,
+            foreign: ForeignMasters::default(),
             master: None,
+            last_master: None,
             master_addr: None,
             half: None,
             last_rx_base: Time::ZERO,
@@ -149,10 +161,15 @@ impl PtpSlave {
     }
 
     pub fn poll_timeout(&self) -> Option<Time> {
-        [self.next_delay_req, self.sync_deadline]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.next_delay_req,
+            self.sync_deadline,
+            self.foreign
+                .next_expiry(self.config.announce_receipt_timeout),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     pub fn poll_output(&mut self) -> Option<Output> {
@@ -160,6 +177,15 @@ impl PtpSlave {
     }
 
     pub fn handle_timeout(&mut self, now: Time) {
+        if self
+            .foreign
+            .next_expiry(self.config.announce_receipt_timeout)
+            .is_some_and(|d| now >= d)
+        {
+            self.foreign
+                .expire(now, self.config.announce_receipt_timeout);
+            self.select_master(now);
+        }
         if self.sync_deadline.is_some_and(|d| now >= d) {
             self.enter_holdover(now);
         }
@@ -216,9 +242,11 @@ impl PtpSlave {
             return;
         }
         match &msg.body {
-            MessageBody::Announce(_) => {
-                // Until the BMCA arrives, the first master heard is followed.
-                self.master.get_or_insert(source);
+            MessageBody::Announce(body) => {
+                let interval = Nanos::from_log2_secs(msg.header.log_message_interval.clamp(-7, 7));
+                self.foreign
+                    .record(MasterDataset::from_announce(body, source), interval, now);
+                self.select_master(now);
             }
             MessageBody::Sync(body) if self.accept_master(source) => {
                 self.master_addr = Some(from);
@@ -248,12 +276,35 @@ impl PtpSlave {
     }
 
     fn accept_master(&mut self, source: PortIdentity) -> bool {
-        let m = *self.master.get_or_insert(source);
-        if m != source {
+        if self.master != Some(source) {
             self.counters.foreign_master += 1;
             return false;
         }
         true
+    }
+
+    /// Runs the BMCA over the foreign masters and follows its choice. A new
+    /// master's measurements start from nothing; the clock keeps its rate.
+    fn select_master(&mut self, now: Time) {
+        let best = self.foreign.best().map(|d| d.sender);
+        if best == self.master {
+            return;
+        }
+        if let Some(new) = best {
+            if self.last_master.is_some_and(|old| old != new) {
+                self.counters.gm_changes += 1;
+            }
+            self.last_master = Some(new);
+        }
+        self.master = best;
+        self.master_addr = None;
+        self.half = None;
+        self.delay_req = None;
+        self.next_delay_req = None;
+        self.discipline.reset(self.clock.frequency_ppb());
+        if best.is_none() {
+            self.enter_holdover(now);
+        }
     }
 
     /// The master fell silent: hold the best frequency estimate, stop asking
@@ -480,6 +531,7 @@ mod tests {
             sync_receipt_timeout: 3,
             unicast_delay_req: true,
             acceptable_masters: acceptable,
+            announce_receipt_timeout: 3,
         })
     }
 
@@ -528,10 +580,12 @@ mod tests {
                 .all(|o| matches!(o, Output::Dropped(DropReason::NotAcceptable)))
         );
         assert_eq!(dropped.len(), 2);
-        // The listed master is followed.
-        s.handle_packet(Time(2), PeerAddr(1), &sync_from(port(1), 1), Time(2));
+        // The listed master is followed once the BMCA has qualified it.
+        s.handle_packet(Time(2), PeerAddr(1), &announce_from(port(1), 128), Time(2));
+        s.handle_packet(Time(3), PeerAddr(1), &announce_from(port(1), 128), Time(3));
+        s.handle_packet(Time(4), PeerAddr(1), &sync_from(port(1), 1), Time(4));
         assert_eq!(s.counters().syncs, 1);
-        assert_eq!(s.poll_timeout(), Some(Time(2)), "asks for a delay at once");
+        assert_eq!(s.poll_timeout(), Some(Time(4)), "asks for a delay at once");
     }
 
     #[test]
@@ -543,9 +597,38 @@ mod tests {
         assert_eq!(s.counters().malformed, 3);
     }
 
+    fn follow(s: &mut PtpSlave, master: PortIdentity, priority1: u8, at: i64) {
+        for k in 0..2 {
+            let t = Time(at + k);
+            s.handle_packet(t, PeerAddr(1), &announce_from(master, priority1), t);
+        }
+    }
+
+    #[test]
+    fn the_bmca_switches_to_a_better_master_and_back_when_it_falls_silent() {
+        let mut s = slave(vec![]);
+        follow(&mut s, port(1), 128, 0);
+        s.handle_packet(Time(10), PeerAddr(1), &sync_from(port(1), 1), Time(10));
+        assert_eq!(s.counters().syncs, 1);
+        follow(&mut s, port(2), 100, 20);
+        assert_eq!(s.counters().gm_changes, 1);
+        s.handle_packet(Time(30), PeerAddr(1), &sync_from(port(1), 2), Time(30));
+        assert_eq!(
+            s.counters().foreign_master,
+            1,
+            "the old master is no longer followed"
+        );
+        // Master 2 falls silent: after 3 announce intervals (1 s each) it is
+        // forgotten, and master 1 (which kept announcing) is followed again.
+        follow(&mut s, port(1), 128, 2_500_000_000);
+        s.handle_timeout(Time(3_000_000_100));
+        assert_eq!(s.counters().gm_changes, 2);
+    }
+
     #[test]
     fn a_silent_master_puts_the_port_in_holdover() {
         let mut s = slave(vec![]);
+        follow(&mut s, port(1), 128, 0);
         s.handle_packet(Time(0), PeerAddr(1), &sync_from(port(1), 1), Time(0));
         // Three 1 s intervals without a Sync.
         s.handle_timeout(Time(3_000_000_000));
