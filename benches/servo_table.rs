@@ -27,7 +27,7 @@ fn main() {
             let s = camsync_sim::run(&scenario, scenario.seed).ptp;
             let opt = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.0}"));
             println!(
-                "| {} | {} | {:.1} | {:.0} | {:.0} | {} | {} | {} |",
+                "| {} | {} | {:.1} | {:.0} | {:.0} | {} | {} | {} | {} | {} | {} |",
                 scenario.name(),
                 format!("{servo:?}").to_lowercase(),
                 s.offset_rms_ns,
@@ -37,6 +37,9 @@ fn main() {
                     .map_or("never".to_string(), |t| format!("{t:.2}")),
                 opt(s.holdover_max_abs_ns),
                 opt(s.holdover_oracle_max_abs_ns),
+                s.recover_s.map_or("–".to_string(), |v| format!("{v:.2}")),
+                s.rejected_messages,
+                s.alerts,
             );
         }
     }

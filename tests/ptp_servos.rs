@@ -90,3 +90,31 @@ fn a_rogue_master_is_rejected_counted_and_harmless() {
     assert_eq!(open.rejected_messages, 0);
     assert_eq!(open.gm_changes, open.clocks);
 }
+
+#[test]
+fn replayed_messages_are_rejected_and_alerted_and_without_authentication_they_hurt() {
+    let mut scenario = common::load("scenarios/ptp/replay-attack.toml");
+    let guarded = camsync_sim::run(&scenario, scenario.seed).ptp;
+    assert!(
+        guarded.rejected_messages > 1_000,
+        "{}",
+        guarded.rejected_messages
+    );
+    assert_eq!(guarded.alert_kinds.get("replay"), Some(&guarded.clocks));
+    assert!(guarded.offset_max_abs_ns < 1_000.0);
+    // The same attack on unauthenticated PTP drags the PI baseline by the
+    // replay delay: the attack is real, and the defence is what stops it.
+    scenario.ptp.security = None;
+    scenario.ptp.servo = ServoKind::Pi;
+    let open = camsync_sim::run(&scenario, scenario.seed).ptp;
+    assert_eq!(open.rejected_messages, 0);
+    assert!(open.offset_max_abs_ns > 1e8, "{}", open.offset_max_abs_ns);
+}
+
+#[test]
+fn malformed_packets_are_counted_and_alerted_without_harm() {
+    let s = run("scenarios/ptp/malformed-packets.toml", ServoKind::Camsync).ptp;
+    assert!(s.malformed_packets > 10_000, "{}", s.malformed_packets);
+    assert_eq!(s.alert_kinds.get("malformed"), Some(&s.clocks));
+    assert!(s.offset_max_abs_ns < 1_000.0);
+}

@@ -100,6 +100,16 @@ fn ptp_rogue_master() {
     replay("scenarios/ptp/rogue-master.toml");
 }
 
+#[test]
+fn ptp_replay_attack() {
+    replay("scenarios/ptp/replay-attack.toml");
+}
+
+#[test]
+fn ptp_malformed_packets() {
+    replay("scenarios/ptp/malformed-packets.toml");
+}
+
 /// Every scenario file in the library is replayed by one of the tests above.
 #[test]
 fn every_library_scenario_is_replayed() {

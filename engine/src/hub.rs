@@ -196,6 +196,7 @@ mod tests {
                 unicast_delay_req: true,
                 acceptable_masters: vec![],
                 announce_receipt_timeout: 3,
+                security: None,
             },
         })
     }

@@ -8,6 +8,7 @@
 
 use crate::frame::{FrameAccount, FrameMeta, FrameSet};
 use crate::ptp::ServoReport;
+use crate::ptp::wire::PortIdentity;
 use crate::time::Time;
 
 /// An opaque address of a peer, chosen by the driver (a socket address in live
@@ -76,6 +77,45 @@ pub enum Output {
     FrameAccounted(FrameAccount),
     /// A malformed or unexpected packet was counted and dropped.
     Dropped(DropReason),
+    /// Something an operator should know about.
+    Alert(Alert),
+}
+
+/// What an alert is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AlertKind {
+    /// A master off the acceptable-master list is on the network.
+    UnacceptableMaster,
+    /// A message failed authentication (missing, unknown key, bad ICV).
+    AuthenticationFailed,
+    /// A message repeated or went back in sequence: a replay.
+    Replay,
+    /// Packets that do not decode are arriving.
+    Malformed,
+    /// The port now follows another master.
+    MasterChanged,
+    /// The master fell silent: the clock is holding its frequency.
+    Holdover,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::UnacceptableMaster => "unacceptable_master",
+            AlertKind::AuthenticationFailed => "authentication_failed",
+            AlertKind::Replay => "replay",
+            AlertKind::Malformed => "malformed",
+            AlertKind::MasterChanged => "master_changed",
+            AlertKind::Holdover => "holdover",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Alert {
+    pub kind: AlertKind,
+    /// The port the trouble came from, when known.
+    pub source: Option<PortIdentity>,
 }
 
 /// Why a node discarded a packet.
@@ -86,6 +126,10 @@ pub enum DropReason {
     Unexpected,
     /// From a master that is not on the port's acceptable-master list.
     NotAcceptable,
+    /// Failed authentication.
+    Unauthenticated,
+    /// A replayed or out-of-sequence message.
+    Replay,
 }
 
 /// The interface drivers program against.

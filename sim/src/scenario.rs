@@ -107,6 +107,8 @@ pub struct PtpSpec {
     /// Masters (by host name: "grandmaster" or a `[[masters]]` name) that
     /// slaves may follow; empty: any.
     pub acceptable_masters: Vec<String>,
+    /// Authentication of every PTP message (IEEE 1588-2019 §16.14).
+    pub security: Option<SecuritySpec>,
     /// PI gains; by default ptp4l's for the timestamping mode.
     pub pi_kp_scale: Option<NonNeg>,
     pub pi_ki_scale: Option<NonNeg>,
@@ -128,6 +130,7 @@ impl Default for PtpSpec {
             sync_receipt_timeout: 3,
             announce_receipt_timeout: 3,
             acceptable_masters: Vec::new(),
+            security: None,
             pi_kp_scale: None,
             pi_ki_scale: None,
         }
@@ -364,6 +367,47 @@ fn default_buffer() -> PosDur {
     PosDur(Nanos::from_millis(200))
 }
 
+/// A security association shared by the grandmasters and the slaves (the rogue
+/// and the attackers do not have it), as linuxptp's `sa_file` declares one.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySpec {
+    #[serde(default = "one_u8")]
+    pub spp: u8,
+    #[serde(default = "one_u32")]
+    pub key_id: u32,
+    /// The shared secret (at least 16 characters).
+    pub key: SecretKey,
+    /// "SHA256-128" (HMAC-SHA256 truncated to 128 bits) or "SHA256".
+    #[serde(default = "sha256_128")]
+    pub algorithm: String,
+}
+
+fn one_u8() -> u8 {
+    1
+}
+fn one_u32() -> u32 {
+    1
+}
+fn sha256_128() -> String {
+    "SHA256-128".into()
+}
+
+#[derive(Clone, Debug)]
+pub struct SecretKey(pub String);
+
+impl<'de> Deserialize<'de> for SecretKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.len() < 16 {
+            return Err(serde::de::Error::custom(
+                "a key needs at least 16 characters (128 bits of ASCII)",
+            ));
+        }
+        Ok(SecretKey(s))
+    }
+}
+
 /// A grandmaster-capable clock besides `[grandmaster]`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -410,6 +454,11 @@ pub enum FaultKind {
     PathDelayStep,
     /// The master-to-slave direction gets `by` longer (negative: the other way).
     AsymmetryStep,
+    /// An attacker captures every grandmaster packet and sends it again `by`
+    /// later, spoofing the grandmaster.
+    ReplayAttack,
+    /// An attacker sends a packet of random bytes every `by` to every port.
+    MalformedPackets,
 }
 
 impl FaultSpec {
@@ -553,7 +602,24 @@ impl Scenario {
                 ));
             }
         }
+        if let Some(sec) = &self.ptp.security
+            && camsync_engine::ptp::security::IcvAlgorithm::from_label(&sec.algorithm).is_none()
+        {
+            return Err(at_key(
+                "algorithm",
+                format!(
+                    "unknown algorithm `{}`: use SHA256-128 or SHA256",
+                    sec.algorithm
+                ),
+            ));
+        }
         for f in &self.faults {
+            if f.kind == FaultKind::MalformedPackets && f.by.ns() <= 0 {
+                return Err(at_key(
+                    "by",
+                    "malformed-packets needs `by`, the time between packets".into(),
+                ));
+            }
             if let Some(t) = &f.target
                 && !names.contains(t)
             {

@@ -35,7 +35,8 @@ pub struct PtpScore {
     pub packets_sent: u64,
     pub packets_lost: u64,
     pub malformed_packets: u64,
-    /// Refused on security grounds: a master off the acceptable list.
+    /// Refused on security grounds: a master off the acceptable list, failed
+    /// authentication, a replay.
     pub rejected_messages: u64,
     pub mean_path_delay_ns: f64,
     /// Worst |offset| while the grandmaster was silent (holdover), and the same
@@ -49,6 +50,9 @@ pub struct PtpScore {
     pub holdovers: u64,
     /// How often slaves changed master after their first choice (failover).
     pub gm_changes: u64,
+    /// Alerts raised for operators, in all and by kind.
+    pub alerts: u64,
+    pub alert_kinds: std::collections::BTreeMap<String, u64>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]

@@ -20,6 +20,7 @@ use camsync_engine::frame::{AccountReason, FrameMeta, FrameSet};
 use camsync_engine::hub::{Hub, HubConfig};
 use camsync_engine::node::DropReason;
 use camsync_engine::ptp::discipline::{DelayWeighting, KalmanConfig, ServoConfig};
+use camsync_engine::ptp::security::{IcvAlgorithm, Key, SecurityAssociation};
 use camsync_engine::ptp::servo::{LinregConfig, PiConfig};
 use camsync_engine::ptp::wire::{ClockIdentity, PortIdentity};
 use camsync_engine::ptp::{MasterConfig, PtpMaster, PtpSlave, SlaveConfig};
@@ -37,9 +38,11 @@ pub const START_PTP_NS: i64 = (1_767_225_600 + 37) * 1_000_000_000;
 const GRANDMASTER: usize = 0;
 const HUB: usize = 1;
 const FIRST_CAMERA: usize = 2;
+/// The address an attacker's packets come from.
+const ATTACKER: usize = u32::MAX as usize;
 
 enum NodeKind {
-    Master(PtpMaster),
+    Master(Box<PtpMaster>),
     Camera(Box<CameraAgent>),
     Hub(Box<Hub>),
 }
@@ -47,7 +50,7 @@ enum NodeKind {
 impl NodeKind {
     fn node(&mut self) -> &mut dyn Node {
         match self {
-            NodeKind::Master(m) => m,
+            NodeKind::Master(m) => m.as_mut(),
             NodeKind::Camera(c) => c.as_mut(),
             NodeKind::Hub(h) => h.as_mut(),
         }
@@ -96,6 +99,8 @@ enum EventKind {
     Sample,
     /// A scheduled fault begins (index into the scenario's faults).
     FaultStart(usize),
+    /// An attacker sends a malformed packet (index of its fault).
+    Garbage(usize),
 }
 
 struct Event {
@@ -175,10 +180,13 @@ struct Tally {
     holdover_max_abs: Option<i64>,
     holdover_oracle_max_abs: Option<i64>,
     packets_suppressed: u64,
+    packets_replayed: u64,
+    malformed_sent: u64,
     /// When another master sent its first Sync after the primary fell silent.
     takeover: Option<i64>,
-    /// Messages refused on security grounds (not an acceptable master).
+    /// Messages refused on security grounds.
     rejected: u64,
+    alerts: std::collections::BTreeMap<String, u64>,
     offsets: Vec<Vec<i64>>,
     sample_times: Vec<i64>,
     packets_sent: u64,
@@ -229,6 +237,8 @@ pub struct World {
     acceptable: Option<Vec<usize>>,
     /// Per slave clock, while a holdover fault runs.
     oracle: Vec<OracleHold>,
+    /// Draws of the attackers in fault scenarios.
+    attack: Stream,
     truth: FrameTruth,
     trace: Trace,
     tally: Tally,
@@ -287,6 +297,11 @@ impl World {
             .filter_map(|n| host_index(n))
             .map(|i| port_identity(i).clock_identity)
             .collect();
+        let security = p.security.as_ref().map(|sec| {
+            let algorithm = IcvAlgorithm::from_label(&sec.algorithm).expect("validated");
+            let keys = [(sec.key_id, Key::new(algorithm, sec.key.0.as_bytes()))].into();
+            SecurityAssociation::new(sec.spp, keys, sec.key_id).expect("validated key")
+        });
         let slave_config = |index: usize| SlaveConfig {
             domain: p.domain,
             port_identity: port_identity(index),
@@ -301,6 +316,7 @@ impl World {
             sync_receipt_timeout: p.sync_receipt_timeout,
             unicast_delay_req: unicast,
             acceptable_masters: acceptable.clone(),
+            security: security.clone(),
             announce_receipt_timeout: p.announce_receipt_timeout,
         };
 
@@ -369,6 +385,7 @@ impl World {
         // The primary is a dedicated grandmaster: it never yields.
         let gm_config = MasterConfig {
             master_only: true,
+            security: security.clone(),
             ..master_config(GRANDMASTER, 128, 6)
         };
         let video = &scenario.video.latency;
@@ -376,7 +393,7 @@ impl World {
             "grandmaster".into(),
             "grandmaster",
             &scenario.grandmaster,
-            &|now| NodeKind::Master(PtpMaster::new(gm_config.clone(), Time(now))),
+            &|now| NodeKind::Master(Box::new(PtpMaster::new(gm_config.clone(), Time(now)))),
             video,
         );
         let cameras = scenario.camera_count();
@@ -426,7 +443,11 @@ impl World {
         }
 
         for (i, m) in scenario.masters.iter().enumerate() {
-            let config = master_config(first_extra_master + i, m.priority1, m.clock_class);
+            let mut config = master_config(first_extra_master + i, m.priority1, m.clock_class);
+            // Backups hold the key; a rogue (better than the primary) does not.
+            if m.priority1 > 128 {
+                config.security = security.clone();
+            }
             make_host(
                 m.name.clone(),
                 &format!(
@@ -435,7 +456,7 @@ impl World {
                     m.start.ns() as f64 / 1e9
                 ),
                 &m.oscillator,
-                &|now| NodeKind::Master(PtpMaster::new(config.clone(), Time(now))),
+                &|now| NodeKind::Master(Box::new(PtpMaster::new(config.clone(), Time(now)))),
                 video,
             );
         }
@@ -491,6 +512,7 @@ impl World {
             fault_targets,
             starts,
             oracle: Vec::new(),
+            attack: seeds.stream("attack"),
             truth: FrameTruth::new(cameras),
             trace: Trace::default(),
             tally: Tally {
@@ -541,9 +563,43 @@ impl World {
             .sum()
     }
 
+    /// A packet of random bytes to every port; sometimes with a plausible PTP
+    /// first two bytes, so that decoding goes deeper before it fails.
+    fn send_garbage(&mut self, i: usize) {
+        let fault = &self.faults[i];
+        if !fault.active(self.now) {
+            return;
+        }
+        let period = fault.by.ns();
+        let rng = &mut self.attack;
+        let len = rng.random_range(0..120usize);
+        let mut bytes: Vec<u8> = (0..len).map(|_| rng.random::<u8>()).collect();
+        if len >= 2 && rng.random_bool(0.5) {
+            bytes[0] &= 0x0f;
+            bytes[1] = 0x12;
+        }
+        let bytes: Rc<[u8]> = bytes.into();
+        self.tally.malformed_sent += 1;
+        self.trace.record(14, self.now).bytes(&bytes);
+        for r in 0..self.hosts.len() {
+            self.push(
+                self.now + 10_000,
+                EventKind::Packet {
+                    to: r,
+                    from: ATTACKER,
+                    bytes: bytes.clone(),
+                },
+            );
+        }
+        self.push(self.now + period, EventKind::Garbage(i));
+    }
+
     fn start_fault(&mut self, i: usize) {
         let kind = self.faults[i].kind;
         self.trace.record(11, self.now).u64(i as u64);
+        if kind == FaultKind::MalformedPackets {
+            self.send_garbage(i);
+        }
         if kind == FaultKind::GrandmasterSilent && self.fault_targets[i] == GRANDMASTER {
             let now = self.now;
             let gm = self.hosts[GRANDMASTER].osc.local_at(now);
@@ -655,6 +711,7 @@ impl World {
                 }
                 EventKind::Sample => self.sample(),
                 EventKind::FaultStart(i) => self.start_fault(i),
+                EventKind::Garbage(i) => self.send_garbage(i),
             }
         }
         self.now = self.duration;
@@ -782,9 +839,22 @@ impl World {
             }
             Output::Dropped(reason) => match reason {
                 DropReason::Malformed => self.tally.malformed += 1,
-                DropReason::NotAcceptable => self.tally.rejected += 1,
+                DropReason::NotAcceptable | DropReason::Unauthenticated | DropReason::Replay => {
+                    self.tally.rejected += 1
+                }
                 DropReason::WrongDomain | DropReason::Unexpected => {}
             },
+            Output::Alert(alert) => {
+                self.trace
+                    .record(13, self.now)
+                    .u64(h as u64)
+                    .u64(alert.kind as u64);
+                *self
+                    .tally
+                    .alerts
+                    .entry(alert.kind.as_str().to_string())
+                    .or_default() += 1;
+            }
         }
     }
 
@@ -802,6 +872,7 @@ impl World {
             self.tally.takeover = Some(self.now);
         }
         let path_step = self.fault_step(FaultKind::PathDelayStep);
+        let replay_after = self.fault_step(FaultKind::ReplayAttack);
         let asymmetry = self.asymmetry + self.fault_step(FaultKind::AsymmetryStep);
         let receivers: Vec<usize> = match to {
             Destination::Multicast => (0..self.hosts.len()).filter(|&r| r != from).collect(),
@@ -836,6 +907,17 @@ impl World {
             let mut arrival = wire + delay;
             if self.timestamping == TimestampingMode::Software {
                 arrival += self.stack_latency.sample(&mut self.hosts[r].nic);
+            }
+            if from == GRANDMASTER && replay_after > 0 {
+                self.tally.packets_replayed += 1;
+                self.push(
+                    arrival + replay_after,
+                    EventKind::Packet {
+                        to: r,
+                        from,
+                        bytes: bytes.clone(),
+                    },
+                );
             }
             self.push(
                 arrival,
@@ -1030,6 +1112,8 @@ impl World {
             recover_s: self.recovery(),
             holdovers,
             gm_changes,
+            alerts: t.alerts.values().sum(),
+            alert_kinds: t.alerts.clone(),
         };
         let align = AlignScore {
             frame_sets: t.sets,

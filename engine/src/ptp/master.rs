@@ -2,6 +2,7 @@
 //! Delay_Req. Its time is its base clock: a grandmaster is the reference.
 
 use super::bmca::{ForeignMasters, MasterDataset};
+use super::security::{AuthError, SecurityAssociation};
 use super::wire::{
     AnnounceBody, ClockIdentity, ClockQuality, DelayRespBody, FollowUpBody, Header, MessageBody,
     MessageType, PortIdentity, PtpMessage, SyncBody,
@@ -29,6 +30,8 @@ pub struct MasterConfig {
     /// dedicated grandmaster is configured; otherwise stay passive while a
     /// better master is heard.
     pub master_only: bool,
+    /// Sign every message and accept only authenticated Delay_Req.
+    pub security: Option<SecurityAssociation>,
 }
 
 impl MasterConfig {
@@ -54,6 +57,7 @@ impl MasterConfig {
             time_source: 0x20,
             unicast_delay_resp: true,
             master_only: false,
+            security: None,
         }
     }
 }
@@ -66,6 +70,7 @@ pub struct MasterCounters {
     pub ignored: u64,
     /// Sync intervals spent passive because a better master was heard.
     pub passive_intervals: u64,
+    pub unauthenticated: u64,
 }
 
 pub struct PtpMaster {
@@ -149,10 +154,14 @@ impl PtpMaster {
     }
 
     fn send(&mut self, to: Destination, msg: PtpMessage, token: Option<TxToken>) {
+        let bytes = match &self.config.security {
+            Some(sa) => sa.sign(&msg),
+            None => msg.to_bytes(),
+        };
         self.outputs.push_back(Output::Send {
             to,
             event: msg.is_event(),
-            bytes: msg.to_bytes(),
+            bytes,
             token,
         });
     }
@@ -221,12 +230,22 @@ impl PtpMaster {
     }
 
     fn handle_packet(&mut self, from: PeerAddr, bytes: &[u8], rx: Time) {
-        let msg = match PtpMessage::decode(bytes) {
+        let decoded = match &self.config.security {
+            Some(sa) => sa.verify(bytes).map(|v| v.message),
+            None => PtpMessage::decode(bytes).map_err(AuthError::Malformed),
+        };
+        let msg = match decoded {
             Ok(m) => m,
-            Err(_) => {
+            Err(AuthError::Malformed(_)) => {
                 self.counters.malformed += 1;
                 self.outputs
                     .push_back(Output::Dropped(DropReason::Malformed));
+                return;
+            }
+            Err(_) => {
+                self.counters.unauthenticated += 1;
+                self.outputs
+                    .push_back(Output::Dropped(DropReason::Unauthenticated));
                 return;
             }
         };

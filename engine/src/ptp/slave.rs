@@ -11,14 +11,16 @@ use super::discipline::{
     self, ClockDiscipline, ClockReading, DelaySample, DelayWeighting, ServoConfig, SyncSample,
     Update,
 };
+use super::security::{AuthError, ReplayWindow, SecurityAssociation};
 use super::servo::{ServoReport, ServoState};
 use super::wire::{
     ClockIdentity, DelayReqBody, FollowUpBody, Header, MessageBody, MessageType, PortIdentity,
     PtpMessage, SyncBody,
 };
-use crate::node::{Destination, DropReason, Output, PeerAddr, TxToken};
+use crate::node::{Alert, AlertKind, Destination, DropReason, Output, PeerAddr, TxToken};
 use crate::overlay_clock::OverlayClock;
 use crate::time::{Nanos, ScaledNanos, Time, TimeInterval, WireTimestamp};
+use std::collections::BTreeSet;
 use std::collections::VecDeque;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -41,6 +43,9 @@ pub struct SlaveConfig {
     pub acceptable_masters: Vec<ClockIdentity>,
     /// Announce intervals without an Announce before a master is forgotten.
     pub announce_receipt_timeout: u8,
+    /// Authenticate every message (IEEE 1588-2019 §16.14), sign our own, and
+    /// reject replays.
+    pub security: Option<SecurityAssociation>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -59,6 +64,8 @@ pub struct SlaveCounters {
     pub unmatched: u64,
     pub holdovers: u64,
     pub not_acceptable: u64,
+    pub auth_failures: u64,
+    pub replays: u64,
 }
 
 /// A received Sync waiting for its Follow_Up, or the other way round.
@@ -99,6 +106,9 @@ pub struct PtpSlave {
     master: Option<PortIdentity>,
     /// The last master followed, through any gap with none.
     last_master: Option<PortIdentity>,
+    replay: ReplayWindow,
+    /// (kind, source) pairs already alerted.
+    alerted: BTreeSet<(AlertKind, Option<PortIdentity>)>,
     master_addr: Option<PeerAddr>,
     half: Option<SyncHalf>,
     /// Base time of the packet being handled.
@@ -131,6 +141,8 @@ impl PtpSlave {
             foreign: ForeignMasters::default(),
             master: None,
             last_master: None,
+            replay: ReplayWindow::default(),
+            alerted: BTreeSet::new(),
             master_addr: None,
             half: None,
             last_rx_base: Time::ZERO,
@@ -206,41 +218,10 @@ impl PtpSlave {
 
     pub fn handle_packet(&mut self, now: Time, from: PeerAddr, bytes: &[u8], rx: Time) {
         self.last_rx_base = now;
-        let msg = match PtpMessage::decode(bytes) {
-            Ok(m) => m,
-            Err(_) => {
-                self.counters.malformed += 1;
-                self.outputs
-                    .push_back(Output::Dropped(DropReason::Malformed));
-                return;
-            }
+        let Some(msg) = self.admit(bytes) else {
+            return;
         };
-        if msg.header.domain_number != self.config.domain {
-            self.counters.wrong_domain += 1;
-            self.outputs
-                .push_back(Output::Dropped(DropReason::WrongDomain));
-            return;
-        }
         let source = msg.header.source_port_identity;
-        let from_a_master = matches!(
-            msg.body,
-            MessageBody::Announce(_)
-                | MessageBody::Sync(_)
-                | MessageBody::FollowUp(_)
-                | MessageBody::DelayResp(_)
-        );
-        if from_a_master
-            && !self.config.acceptable_masters.is_empty()
-            && !self
-                .config
-                .acceptable_masters
-                .contains(&source.clock_identity)
-        {
-            self.counters.not_acceptable += 1;
-            self.outputs
-                .push_back(Output::Dropped(DropReason::NotAcceptable));
-            return;
-        }
         match &msg.body {
             MessageBody::Announce(body) => {
                 let interval = Nanos::from_log2_secs(msg.header.log_message_interval.clamp(-7, 7));
@@ -275,6 +256,87 @@ impl PtpSlave {
         }
     }
 
+    /// Decodes a packet and applies every rule a message must pass before the
+    /// port acts on it: authentication, domain, the acceptable-master list and
+    /// the replay window. Whatever fails is counted, dropped and alerted.
+    fn admit(&mut self, bytes: &[u8]) -> Option<PtpMessage> {
+        let decoded = match &self.config.security {
+            Some(sa) => sa.verify(bytes).map(|v| v.message),
+            None => PtpMessage::decode(bytes).map_err(AuthError::Malformed),
+        };
+        let msg = match decoded {
+            Ok(m) => m,
+            Err(AuthError::Malformed(_)) => {
+                self.counters.malformed += 1;
+                self.drop_and_alert(DropReason::Malformed, AlertKind::Malformed, None);
+                return None;
+            }
+            Err(_) => {
+                self.counters.auth_failures += 1;
+                let source = Header::decode(bytes).ok().map(|h| h.source_port_identity);
+                self.drop_and_alert(
+                    DropReason::Unauthenticated,
+                    AlertKind::AuthenticationFailed,
+                    source,
+                );
+                return None;
+            }
+        };
+        if msg.header.domain_number != self.config.domain {
+            self.counters.wrong_domain += 1;
+            self.outputs
+                .push_back(Output::Dropped(DropReason::WrongDomain));
+            return None;
+        }
+        let source = msg.header.source_port_identity;
+        let to_this_port = match &msg.body {
+            MessageBody::Announce(_) | MessageBody::Sync(_) | MessageBody::FollowUp(_) => true,
+            MessageBody::DelayResp(b) => b.requesting_port_identity == self.config.port_identity,
+            _ => false,
+        };
+        if !to_this_port {
+            return Some(msg);
+        }
+        let acceptable = &self.config.acceptable_masters;
+        if !acceptable.is_empty() && !acceptable.contains(&source.clock_identity) {
+            self.counters.not_acceptable += 1;
+            self.drop_and_alert(
+                DropReason::NotAcceptable,
+                AlertKind::UnacceptableMaster,
+                Some(source),
+            );
+            return None;
+        }
+        // With authentication on, a valid signature is not enough: a captured
+        // message sent again must not be taken for a new one.
+        if self.config.security.is_some() && self.replay.accept_header(&msg.header).is_err() {
+            self.counters.replays += 1;
+            self.drop_and_alert(DropReason::Replay, AlertKind::Replay, Some(source));
+            return None;
+        }
+        Some(msg)
+    }
+
+    /// Counts a drop; alerts the first time a kind of trouble comes from a
+    /// source, so an attack raises one alert, not thousands.
+    fn drop_and_alert(
+        &mut self,
+        reason: DropReason,
+        kind: AlertKind,
+        source: Option<PortIdentity>,
+    ) {
+        self.outputs.push_back(Output::Dropped(reason));
+        if self.alerted.insert((kind, source)) {
+            self.outputs
+                .push_back(Output::Alert(Alert { kind, source }));
+        }
+    }
+
+    fn alert(&mut self, kind: AlertKind, source: Option<PortIdentity>) {
+        self.outputs
+            .push_back(Output::Alert(Alert { kind, source }));
+    }
+
     fn accept_master(&mut self, source: PortIdentity) -> bool {
         if self.master != Some(source) {
             self.counters.foreign_master += 1;
@@ -293,8 +355,11 @@ impl PtpSlave {
         if let Some(new) = best {
             if self.last_master.is_some_and(|old| old != new) {
                 self.counters.gm_changes += 1;
+                self.alert(AlertKind::MasterChanged, Some(new));
             }
             self.last_master = Some(new);
+            // A master met anew starts its sequence numbers afresh.
+            self.replay.forget(new);
         }
         self.master = best;
         self.master_addr = None;
@@ -318,6 +383,7 @@ impl PtpSlave {
         }
         self.in_holdover = true;
         self.counters.holdovers += 1;
+        self.alert(AlertKind::Holdover, self.master);
         if let Some(ppb) = self.discipline.holdover_frequency() {
             let _ = self.clock.set_frequency_ppb(now, ppb);
         }
@@ -497,10 +563,14 @@ impl PtpSlave {
             Some(addr) if self.config.unicast_delay_req => Destination::Unicast(addr),
             _ => Destination::Multicast,
         };
+        let bytes = match &self.config.security {
+            Some(sa) => sa.sign(&msg),
+            None => msg.to_bytes(),
+        };
         self.outputs.push_back(Output::Send {
             to,
             event: true,
-            bytes: msg.to_bytes(),
+            bytes,
             token: Some(TxToken::new(token)),
         });
     }
@@ -532,6 +602,7 @@ mod tests {
             unicast_delay_req: true,
             acceptable_masters: acceptable,
             announce_receipt_timeout: 3,
+            security: None,
         })
     }
 
@@ -573,13 +644,27 @@ mod tests {
         s.handle_packet(Time(1), PeerAddr(66), &sync_from(rogue, 1), Time(1));
         assert_eq!(s.counters().not_acceptable, 2);
         assert_eq!(s.counters().syncs, 0);
-        let dropped: Vec<_> = std::iter::from_fn(|| s.poll_output()).collect();
-        assert!(
-            dropped
-                .iter()
-                .all(|o| matches!(o, Output::Dropped(DropReason::NotAcceptable)))
+        let outputs: Vec<_> = std::iter::from_fn(|| s.poll_output()).collect();
+        let drops = outputs
+            .iter()
+            .filter(|o| matches!(o, Output::Dropped(DropReason::NotAcceptable)))
+            .count();
+        let alerts: Vec<_> = outputs
+            .iter()
+            .filter_map(|o| match o {
+                Output::Alert(a) => Some(*a),
+                _ => None,
+            })
+            .collect();
+        assert_eq!((drops, outputs.len()), (2, 3));
+        assert_eq!(
+            alerts,
+            [Alert {
+                kind: AlertKind::UnacceptableMaster,
+                source: Some(rogue)
+            }],
+            "one alert per source, not one per packet"
         );
-        assert_eq!(dropped.len(), 2);
         // The listed master is followed once the BMCA has qualified it.
         s.handle_packet(Time(2), PeerAddr(1), &announce_from(port(1), 128), Time(2));
         s.handle_packet(Time(3), PeerAddr(1), &announce_from(port(1), 128), Time(3));
