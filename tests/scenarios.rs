@@ -101,6 +101,16 @@ fn ptp_rogue_master() {
 }
 
 #[test]
+fn ptp_freq_step() {
+    replay("scenarios/ptp/freq-step.toml");
+}
+
+#[test]
+fn ptp_path_delay_step() {
+    replay("scenarios/ptp/path-delay-step.toml");
+}
+
+#[test]
 fn ptp_replay_attack() {
     replay("scenarios/ptp/replay-attack.toml");
 }

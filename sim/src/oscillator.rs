@@ -26,6 +26,9 @@ pub struct OscillatorParams {
     pub temperature_period_ns: i64,
     /// (true time, phase jump), sorted by time.
     pub steps: Vec<(i64, i64)>,
+    /// (true time, frequency change in ppb), sorted by time: temperature
+    /// shocks and the like.
+    pub frequency_steps: Vec<(i64, f64)>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -53,6 +56,9 @@ pub struct Oscillator {
     wander_step: Option<Normal>,
     wander_ppb: f64,
     next_step: usize,
+    next_frequency_step: usize,
+    /// The sum of the frequency steps applied so far (ppb).
+    stepped_ppb: f64,
     /// Segments from the current time onward; older ones are dropped.
     segments: VecDeque<Segment>,
 }
@@ -67,6 +73,8 @@ impl Oscillator {
             wander_step,
             wander_ppb: 0.0,
             next_step: 0,
+            next_frequency_step: 0,
+            stepped_ppb: 0.0,
             segments: VecDeque::new(),
         };
         let first = o.make_segment(0, o.params.initial_local);
@@ -90,13 +98,22 @@ impl Oscillator {
                 break;
             }
         }
+        while let Some(&(at, ppb)) = self.params.frequency_steps.get(self.next_frequency_step) {
+            if at <= start_true {
+                self.stepped_ppb += ppb;
+                self.next_frequency_step += 1;
+            } else {
+                end_true = end_true.min(at);
+                break;
+            }
+        }
         let temperature = if self.params.temperature_ppb > 0.0 {
             let phase = start_true as f64 / self.params.temperature_period_ns.max(1) as f64;
             self.params.temperature_ppb * (std::f64::consts::TAU * phase).sin()
         } else {
             0.0
         };
-        let ppb = self.params.freq_offset_ppb + self.wander_ppb + temperature;
+        let ppb = self.params.freq_offset_ppb + self.wander_ppb + temperature + self.stepped_ppb;
         if let Some(step) = &self.wander_step {
             self.wander_ppb += step.sample(&mut self.rng);
         }
@@ -198,6 +215,7 @@ mod tests {
             temperature_ppb: 0.0,
             temperature_period_ns: 1,
             steps: vec![],
+            frequency_steps: vec![],
         }
     }
 
@@ -246,6 +264,17 @@ mod tests {
         let mut o = Oscillator::new(p, Seeds::new(1).stream("t"));
         assert_eq!(o.local_at(1_499_999_999), 1_000 + 1_499_999_999);
         assert_eq!(o.local_at(1_500_000_000), 1_000 + 1_500_000_000 - 300);
+    }
+
+    #[test]
+    fn frequency_steps_apply_at_their_time() {
+        let mut p = params(0.0);
+        p.frequency_steps = vec![(1_500_000_000, 1_000.0)];
+        let mut o = Oscillator::new(p, Seeds::new(1).stream("t"));
+        assert_eq!(o.local_at(1_500_000_000), 1_000 + 1_500_000_000);
+        // 1 ppm from 1.5 s on: 1 µs more per second.
+        assert_eq!(o.local_at(2_500_000_000), 1_000 + 2_500_000_000 + 1_000);
+        assert!((o.frequency_ppb_at(3_000_000_000) - 1_000.0).abs() < 1e-6);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use crate::units::{Dur, NonNeg, PosDur, Positive, Probability, Rate};
 use camsync_engine::Nanos;
+use camsync_engine::ptp::profile::{Profile, ProfileSettings};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -90,10 +91,14 @@ pub enum DelayRespMode {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PtpSpec {
-    pub domain: u8,
-    pub log_sync_interval: LogInterval,
-    pub log_delay_req_interval: LogInterval,
-    pub log_announce_interval: LogInterval,
+    /// Sets the defaults (and the allowed ranges) of the fields below.
+    pub profile: ProfileName,
+    pub domain: Option<u8>,
+    pub log_sync_interval: Option<LogInterval>,
+    pub log_delay_req_interval: Option<LogInterval>,
+    pub log_announce_interval: Option<LogInterval>,
+    /// Announce intervals without an Announce before a master is forgotten.
+    pub announce_receipt_timeout: Option<u8>,
     pub servo: ServoKind,
     pub first_step_threshold: PosDur,
     pub step_threshold: PosDur,
@@ -102,8 +107,6 @@ pub struct PtpSpec {
     pub tsproc_mode: TsprocMode,
     /// Sync intervals without a Sync before a port holds its frequency.
     pub sync_receipt_timeout: u8,
-    /// Announce intervals without an Announce before a master is forgotten.
-    pub announce_receipt_timeout: u8,
     /// Masters (by host name: "grandmaster" or a `[[masters]]` name) that
     /// slaves may follow; empty: any.
     pub acceptable_masters: Vec<String>,
@@ -117,10 +120,12 @@ pub struct PtpSpec {
 impl Default for PtpSpec {
     fn default() -> Self {
         PtpSpec {
-            domain: 0,
-            log_sync_interval: LogInterval(0),
-            log_delay_req_interval: LogInterval(0),
-            log_announce_interval: LogInterval(1),
+            profile: ProfileName(Profile::Default),
+            domain: None,
+            log_sync_interval: None,
+            log_delay_req_interval: None,
+            log_announce_interval: None,
+            announce_receipt_timeout: None,
             servo: ServoKind::Pi,
             first_step_threshold: PosDur(Nanos::from_micros(20)),
             step_threshold: PosDur(Nanos::ZERO),
@@ -128,12 +133,44 @@ impl Default for PtpSpec {
             delay_resp: DelayRespMode::Unicast,
             tsproc_mode: TsprocMode::Filter,
             sync_receipt_timeout: 3,
-            announce_receipt_timeout: 3,
             acceptable_masters: Vec::new(),
             security: None,
             pi_kp_scale: None,
             pi_ki_scale: None,
         }
+    }
+}
+
+impl PtpSpec {
+    /// The profile's settings with the scenario's own values over them.
+    pub fn settings(&self) -> ProfileSettings {
+        let base = self.profile.0.settings();
+        ProfileSettings {
+            domain: self.domain.unwrap_or(base.domain),
+            log_sync_interval: self
+                .log_sync_interval
+                .map_or(base.log_sync_interval, |l| l.0),
+            log_announce_interval: self
+                .log_announce_interval
+                .map_or(base.log_announce_interval, |l| l.0),
+            log_min_delay_req_interval: self
+                .log_delay_req_interval
+                .map_or(base.log_min_delay_req_interval, |l| l.0),
+            announce_receipt_timeout: self
+                .announce_receipt_timeout
+                .unwrap_or(base.announce_receipt_timeout),
+            ..base
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProfileName(pub Profile);
+
+impl<'de> Deserialize<'de> for ProfileName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map(ProfileName).map_err(serde::de::Error::custom)
     }
 }
 
@@ -442,6 +479,9 @@ pub struct FaultSpec {
     /// The host it strikes, by name; `grandmaster-silent` defaults to the
     /// primary grandmaster.
     pub target: Option<String>,
+    /// The size of a frequency step.
+    #[serde(default)]
+    pub ppb: f64,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -459,6 +499,10 @@ pub enum FaultKind {
     ReplayAttack,
     /// An attacker sends a packet of random bytes every `by` to every port.
     MalformedPackets,
+    /// The target clock's oscillator (every camera's and the hub's, without a
+    /// target) changes frequency by `ppb` — a temperature shock — for the
+    /// duration.
+    FrequencyStep,
 }
 
 impl FaultSpec {
@@ -581,6 +625,25 @@ impl Scenario {
         }
         if self.score.sample_interval.ns() == 0 {
             return Err(at_key("sample_interval", "must be longer than 0".into()));
+        }
+        let settings = self.ptp.settings();
+        let profile = self.ptp.profile.0;
+        let (lo, hi) = settings.sync_range;
+        if !(lo..=hi).contains(&settings.log_sync_interval) {
+            return Err(at_key(
+                "log_sync_interval",
+                format!("the {profile} profile allows log_sync_interval {lo}..={hi}"),
+            ));
+        }
+        let (lo, hi) = settings.announce_range;
+        if !(lo..=hi).contains(&settings.log_announce_interval) {
+            return Err(at_key(
+                "log_announce_interval",
+                format!("the {profile} profile allows log_announce_interval {lo}..={hi}"),
+            ));
+        }
+        if profile == Profile::St2059_2 && settings.domain > 127 {
+            return Err(at_key("domain", "ST 2059-2 uses domains 0..=127".into()));
         }
         let mut names = vec!["grandmaster".to_string(), "hub".to_string()];
         names.extend((0..cams).map(|i| format!("cam{i}")));

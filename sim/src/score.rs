@@ -53,6 +53,17 @@ pub struct PtpScore {
     /// Alerts raised for operators, in all and by kind.
     pub alerts: u64,
     pub alert_kinds: std::collections::BTreeMap<String, u64>,
+    /// Every disciplined clock: its true offset, and its servo's own figures
+    /// over the run (what ptp4l's summary lines report).
+    pub per_clock: Vec<ClockScore>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ClockScore {
+    pub clock: String,
+    pub true_offset_rms_ns: f64,
+    pub locked_at_s: Option<f64>,
+    pub servo: Option<camsync_engine::ptp::summary::SummaryFigures>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]

@@ -12,7 +12,7 @@ use crate::scenario::{
     DelayRespMode, FaultKind, FaultSpec, OscillatorSpec, Scenario, ServoKind, SyncMode,
     TimestampingMode, TsprocMode,
 };
-use crate::score::{AlignScore, PtpScore, Score, quantile};
+use crate::score::{AlignScore, ClockScore, PtpScore, Score, quantile};
 use crate::trace::Trace;
 use crate::truth::FrameTruth;
 use camsync_engine::camera_agent::{CameraAgent, CameraConfig, CaptureTiming};
@@ -22,8 +22,9 @@ use camsync_engine::node::DropReason;
 use camsync_engine::ptp::discipline::{DelayWeighting, KalmanConfig, ServoConfig};
 use camsync_engine::ptp::security::{IcvAlgorithm, Key, SecurityAssociation};
 use camsync_engine::ptp::servo::{LinregConfig, PiConfig};
+use camsync_engine::ptp::summary::ServoSummary;
 use camsync_engine::ptp::wire::{ClockIdentity, PortIdentity};
-use camsync_engine::ptp::{MasterConfig, PtpMaster, PtpSlave, SlaveConfig};
+use camsync_engine::ptp::{MasterConfig, PtpMaster, PtpSlave, ServoReport, SlaveConfig};
 use camsync_engine::{Destination, FrameRate, Input, Nanos, Node, Output, PeerAddr, Time};
 use rand::RngExt;
 use rand::distr::Distribution;
@@ -136,6 +137,48 @@ pub struct Knob {
     pub role: String,
 }
 
+/// What a run leaves besides its score.
+pub struct RunDetail {
+    pub score: Score,
+    pub series: OffsetSeries,
+    /// ptp4l-style lines for the clock `log_ptp4l` named.
+    pub log: Vec<String>,
+}
+
+/// ptp4l's `-m` output for one clock.
+struct Ptp4lLog {
+    host: usize,
+    /// Summary interval (ns); none: a line per servo update.
+    interval: Option<i64>,
+    window: ServoSummary,
+    window_end: i64,
+    lines: Vec<String>,
+}
+
+impl Ptp4lLog {
+    fn record(&mut self, now: i64, r: &ServoReport) {
+        let stamp = format!(
+            "camsync[{}.{:03}]",
+            now / 1_000_000_000,
+            now % 1_000_000_000 / 1_000_000
+        );
+        let Some(interval) = self.interval else {
+            self.lines.push(format!("{stamp}: {}", r.ptp4l_line()));
+            return;
+        };
+        self.window.add(r);
+        if now >= self.window_end {
+            if let Some(line) = self.window.line() {
+                self.lines.push(format!("{stamp}: {line}"));
+            }
+            self.window.reset();
+            while self.window_end <= now {
+                self.window_end += interval;
+            }
+        }
+    }
+}
+
 /// The true offset of every disciplined clock from the grandmaster, sampled.
 #[derive(Clone, Debug, Default)]
 pub struct OffsetSeries {
@@ -239,6 +282,9 @@ pub struct World {
     oracle: Vec<OracleHold>,
     /// Draws of the attackers in fault scenarios.
     attack: Stream,
+    /// Per host, its servo's figures over the whole run.
+    servo_totals: Vec<ServoSummary>,
+    ptp4l: Option<Ptp4lLog>,
     truth: FrameTruth,
     trace: Trace,
     tally: Tally,
@@ -254,6 +300,7 @@ impl World {
             TimestampingMode::Software => PiConfig::software(),
         };
         let p = &scenario.ptp;
+        let profile = p.settings();
         if let Some(kp) = p.pi_kp_scale {
             pi.kp_scale = kp.0;
         }
@@ -303,10 +350,10 @@ impl World {
             SecurityAssociation::new(sec.spp, keys, sec.key_id).expect("validated key")
         });
         let slave_config = |index: usize| SlaveConfig {
-            domain: p.domain,
+            domain: profile.domain,
             port_identity: port_identity(index),
-            log_min_delay_req_interval: p.log_delay_req_interval.0,
-            log_sync_interval: p.log_sync_interval.0,
+            log_min_delay_req_interval: profile.log_min_delay_req_interval,
+            log_sync_interval: profile.log_sync_interval,
             servo,
             delay_filter_length: p.delay_filter_length.0,
             delay_weighting: match p.tsproc_mode {
@@ -317,7 +364,7 @@ impl World {
             unicast_delay_req: unicast,
             acceptable_masters: acceptable.clone(),
             security: security.clone(),
-            announce_receipt_timeout: p.announce_receipt_timeout,
+            announce_receipt_timeout: profile.announce_receipt_timeout,
         };
 
         let mut knobs = Vec::new();
@@ -338,6 +385,21 @@ impl World {
                 .collect::<Vec<_>>();
             let mut steps = steps;
             steps.sort();
+            let mut frequency_steps: Vec<(i64, f64)> = scenario
+                .faults
+                .iter()
+                .filter(|f| f.kind == FaultKind::FrequencyStep)
+                .filter(|f| match &f.target {
+                    Some(t) => *t == name,
+                    None => role != "grandmaster" && !role.starts_with("master"),
+                })
+                .flat_map(|f| {
+                    let (start, end) = f.window();
+                    [(start, f.ppb), (end, -f.ppb)]
+                })
+                .filter(|&(at, _)| at < i64::MAX)
+                .collect();
+            frequency_steps.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
             let mut osc = Oscillator::new(
                 OscillatorParams {
                     initial_local: START_PTP_NS + initial,
@@ -346,6 +408,7 @@ impl World {
                     temperature_ppb: spec.temperature_ppb.0,
                     temperature_period_ns: spec.temperature_period.ns(),
                     steps,
+                    frequency_steps,
                 },
                 seeds.stream(&format!("osc/{name}")),
             );
@@ -372,11 +435,11 @@ impl World {
         let master_config = |index: usize, priority1: u8, clock_class: u8| {
             let mut c = MasterConfig::grandmaster(
                 port_identity(index).clock_identity,
-                p.domain,
-                p.log_sync_interval.0,
+                profile.domain,
+                profile.log_sync_interval,
             );
-            c.log_announce_interval = p.log_announce_interval.0;
-            c.log_min_delay_req_interval = p.log_delay_req_interval.0;
+            c.log_announce_interval = profile.log_announce_interval;
+            c.log_min_delay_req_interval = profile.log_min_delay_req_interval;
             c.unicast_delay_resp = unicast;
             c.priority1 = priority1;
             c.clock_quality.clock_class = clock_class;
@@ -513,6 +576,8 @@ impl World {
             starts,
             oracle: Vec::new(),
             attack: seeds.stream("attack"),
+            servo_totals: Vec::new(),
+            ptp4l: None,
             truth: FrameTruth::new(cameras),
             trace: Trace::default(),
             tally: Tally {
@@ -526,6 +591,7 @@ impl World {
             hosts,
             knobs,
         };
+        world.servo_totals = vec![ServoSummary::default(); world.hosts.len()];
         for h in 0..world.hosts.len() {
             world.reschedule(h);
         }
@@ -649,11 +715,42 @@ impl World {
     }
 
     pub fn run(self) -> Score {
-        self.run_with_series().0
+        self.run_detailed().score
     }
 
-    /// Runs, and also returns every clock's sampled true offset.
-    pub fn run_with_series(mut self) -> (Score, OffsetSeries) {
+    /// Prints `clock`'s servo updates as ptp4l does with `-m`: one line per
+    /// update, or with `summary_log2` a summary line every 2^N seconds.
+    pub fn log_ptp4l(&mut self, clock: &str, summary_log2: Option<i8>) -> Result<(), String> {
+        let host = self
+            .slaves
+            .iter()
+            .copied()
+            .find(|&h| self.knobs[h].clock == clock)
+            .ok_or_else(|| {
+                let names: Vec<_> = self
+                    .slaves
+                    .iter()
+                    .map(|&h| self.knobs[h].clock.as_str())
+                    .collect();
+                format!(
+                    "no disciplined clock is named `{clock}` (there are: {})",
+                    names.join(", ")
+                )
+            })?;
+        let interval = summary_log2.map(|n| Nanos::from_log2_secs(n).0);
+        self.ptp4l = Some(Ptp4lLog {
+            host,
+            interval,
+            window: ServoSummary::default(),
+            window_end: interval.unwrap_or(0),
+            lines: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// Runs, and also returns every clock's sampled true offset and the ptp4l
+    /// log asked for.
+    pub fn run_detailed(mut self) -> RunDetail {
         while let Some(event) = self.queue.pop() {
             if event.at > self.duration {
                 break;
@@ -715,6 +812,7 @@ impl World {
             }
         }
         self.now = self.duration;
+        let log = self.ptp4l.take().map(|l| l.lines).unwrap_or_default();
         let series = OffsetSeries {
             clocks: self
                 .slaves
@@ -724,7 +822,11 @@ impl World {
             times_ns: self.tally.sample_times.clone(),
             offsets_ns: self.tally.offsets.clone(),
         };
-        (self.score(), series)
+        RunDetail {
+            score: self.score(),
+            series,
+            log,
+        }
     }
 
     /// Drains a host's outputs, then re-arms its timer.
@@ -802,6 +904,10 @@ impl World {
                     .i64(r.offset.0)
                     .u64(r.state.code() as u64)
                     .f64(r.frequency_ppb);
+                self.servo_totals[h].add(&r);
+                if let Some(log) = self.ptp4l.as_mut().filter(|l| l.host == h) {
+                    log.record(self.now, &r);
+                }
             }
             Output::Frame(meta) => {
                 let gm = self.reference_time();
@@ -1114,6 +1220,23 @@ impl World {
             gm_changes,
             alerts: t.alerts.values().sum(),
             alert_kinds: t.alerts.clone(),
+            per_clock: self
+                .slaves
+                .iter()
+                .enumerate()
+                .map(|(i, &h)| {
+                    let s = &t.offsets[i];
+                    let after = s.get(from..).unwrap_or(&[]);
+                    ClockScore {
+                        clock: self.knobs[h].clock.clone(),
+                        true_offset_rms_ns: rms_of(after),
+                        locked_at_s: lock_index[i]
+                            .and_then(|k| t.sample_times.get(k))
+                            .map(|&x| x as f64 / 1e9),
+                        servo: self.servo_totals[h].figures(),
+                    }
+                })
+                .collect(),
         };
         let align = AlignScore {
             frame_sets: t.sets,
@@ -1156,15 +1279,17 @@ impl World {
         // From the end of the last fault; when the primary grandmaster went
         // silent for good and another master took over, from that master's
         // first Sync.
+        // A fault with an end counts from its end; one that lasts to the end
+        // of the run from its start.
         let end = self
             .faults
             .iter()
-            .map(|f| f.window().1.min(self.duration))
+            .map(|f| {
+                let (start, end) = f.window();
+                if end < self.duration { end } else { start }
+            })
             .max()?;
-        let end = match self.tally.takeover {
-            Some(t) if end >= self.duration => t,
-            _ => end,
-        };
+        let end = self.tally.takeover.map_or(end, |t| t.max(end));
         let t = &self.tally;
         let mut first_good = None;
         for (i, &at) in t.sample_times.iter().enumerate().rev() {
@@ -1193,6 +1318,13 @@ fn lock_index(series: &[i64], threshold: i64, hold: usize) -> Option<usize> {
         }
     }
     None
+}
+
+fn rms_of(values: &[i64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    (values.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>() / values.len() as f64).sqrt()
 }
 
 fn symmetric(rng: &mut Stream, half_width: f64) -> f64 {

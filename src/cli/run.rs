@@ -21,6 +21,14 @@ pub struct RunArgs {
     /// Override the scenario's servo: pi, linreg or camsync.
     #[arg(long, value_name = "SERVO")]
     servo: Option<camsync_sim::scenario::ServoKind>,
+    /// Print one clock's servo updates on stderr as ptp4l -m does
+    /// (`master offset N s2 freq +F path delay D`), e.g. `--ptp4l cam0`.
+    #[arg(long, value_name = "CLOCK")]
+    ptp4l: Option<String>,
+    /// With --ptp4l: a summary line (`rms … max … freq … +/- … delay … +/- …`)
+    /// every 2^N seconds instead of a line per update, as ptp4l's summary_interval.
+    #[arg(long, value_name = "N", requires = "ptp4l", allow_hyphen_values = true)]
+    summary_interval: Option<i8>,
     /// Write every clock's sampled true offset from the grandmaster as CSV.
     #[arg(long, value_name = "PATH")]
     offsets_csv: Option<PathBuf>,
@@ -45,7 +53,13 @@ pub fn run(args: RunArgs, quiet: bool) -> u8 {
     let seed = args.seed.unwrap_or(scenario.seed);
     let replay = replay_line(&args, seed);
 
-    let world = World::new(&scenario, seed);
+    let mut world = World::new(&scenario, seed);
+    if let Some(clock) = &args.ptp4l
+        && let Err(e) = world.log_ptp4l(clock, args.summary_interval)
+    {
+        eprintln!("error: {e}");
+        return EXIT_BAD_INPUT;
+    }
     if !quiet {
         println!(
             "camsync run {}  seed {seed}  {} s simulated  {} cameras",
@@ -68,7 +82,11 @@ pub fn run(args: RunArgs, quiet: bool) -> u8 {
     // The CLI's own speed figure; nothing simulated sees this clock.
     #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
-    let (mut score, series) = world.run_with_series();
+    let detail = world.run_detailed();
+    let (mut score, series) = (detail.score, detail.series);
+    for line in &detail.log {
+        eprintln!("{line}");
+    }
     let wall = started.elapsed().as_secs_f64();
     score.judge(&scenario);
 

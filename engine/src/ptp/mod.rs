@@ -5,9 +5,11 @@ pub mod bmca;
 pub mod delay_filter;
 pub mod discipline;
 pub mod master;
+pub mod profile;
 pub mod security;
 pub mod servo;
 pub mod slave;
+pub mod summary;
 pub mod wire;
 
 pub use master::{MasterConfig, PtpMaster};

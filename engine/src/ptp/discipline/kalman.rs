@@ -60,6 +60,12 @@ impl KalmanConfig {
 const INITIAL_FREQ_SD_PPB: f64 = 100_000.0;
 /// The frequency must be known this well (1σ, ppb) before the first correction.
 const START_FREQ_SD_PPB: f64 = 1_000.0;
+/// Measurements per direction over which a raised path-delay floor is judged.
+const FLOOR_WINDOW: usize = 64;
+/// Trusted-but-surprising packets in a row that reopen the frequency estimate.
+const SURPRISES: u32 = 8;
+/// How far a surprise reopens the frequency estimate (1σ, ppb).
+const SURPRISE_FREQ_SD_PPB: f64 = 200.0;
 /// Slow drift allowed for the path delay itself (ns²/s).
 const DELAY_WANDER: f64 = 0.01;
 
@@ -84,6 +90,38 @@ pub struct Kalman {
     wander_var: f64,
     sync_interval_s: f64,
     started: bool,
+    /// Recent residuals of each direction: when neither saw a single packet
+    /// near the prediction for a whole window, the path itself got longer.
+    recent: [RecentResiduals; 2],
+    /// Consecutive trusted packets that surprised the filter: the oscillator
+    /// changed faster than the wander allows for (a temperature shock).
+    surprises: u32,
+    surprise_side: Option<usize>,
+}
+
+/// The smallest residual over the last `FLOOR_WINDOW` measurements.
+#[derive(Clone, Debug, Default)]
+struct RecentResiduals {
+    values: std::collections::VecDeque<f64>,
+}
+
+impl RecentResiduals {
+    fn push(&mut self, r: f64) {
+        if self.values.len() == FLOOR_WINDOW {
+            self.values.pop_front();
+        }
+        self.values.push_back(r);
+    }
+    /// The minimum, once the window is full.
+    fn floor(&self) -> Option<f64> {
+        (self.values.len() == FLOOR_WINDOW)
+            .then(|| self.values.iter().copied().fold(f64::INFINITY, f64::min))
+    }
+    fn shift(&mut self, by: f64) {
+        for v in &mut self.values {
+            *v -= by;
+        }
+    }
 }
 
 impl Kalman {
@@ -99,6 +137,9 @@ impl Kalman {
             wander_var: config.wander_ppb.max(1e-3).powi(2),
             sync_interval_s: sync_interval.as_secs_f64().max(1e-3),
             started: false,
+            recent: Default::default(),
+            surprises: 0,
+            surprise_side: None,
             config,
         }
     }
@@ -169,6 +210,26 @@ impl Kalman {
         let hph: f64 = (0..3).map(|i| h[i] * ph[i]).sum();
         let excess = (r - 2.0 * hph.sqrt()).max(0.0);
         let innovation_var = hph + self.noise_var + excess * excess;
+        let side = usize::from(direction == Direction::Delay);
+        self.recent[side].push(r);
+        if r <= 0.0 {
+            // Trusted packets of one direction far off the prediction, while
+            // the other direction's all look queued: the offset is running
+            // away, so the oscillator changed, not the network. (Under heavy
+            // queueing both directions let trusted packets through.)
+            let surprising = r * r > 25.0 * (hph + self.noise_var);
+            self.surprises = match (surprising, self.surprise_side == Some(side)) {
+                (true, true) => self.surprises + 1,
+                (true, false) => 1,
+                (false, _) => 0,
+            };
+            self.surprise_side = Some(side);
+            if self.surprises >= SURPRISES {
+                self.p[1][1] += SURPRISE_FREQ_SD_PPB * SURPRISE_FREQ_SD_PPB;
+                self.p[0][0] += r * r;
+                self.surprises = 0;
+            }
+        }
         let k: [f64; 3] = std::array::from_fn(|i| ph[i] / innovation_var);
         self.x = std::array::from_fn(|i| self.x[i] + k[i] * r);
         // P − K (H P), symmetrised, with a floor on the variances.
@@ -179,6 +240,25 @@ impl Kalman {
                 if i == j { v.max(1e-9) } else { v }
             })
         });
+        self.follow_a_longer_path(hph);
+    }
+
+    /// Queueing and a longer path look alike packet by packet; they differ in
+    /// that queueing lets a packet through near the floor now and then. When a
+    /// whole window of both directions stayed well above the prediction, the
+    /// floor itself rose (a reroute): move it up by the smaller excess.
+    fn follow_a_longer_path(&mut self, hph: f64) {
+        let (Some(sync), Some(delay)) = (self.recent[0].floor(), self.recent[1].floor()) else {
+            return;
+        };
+        let rise = sync.min(delay);
+        if rise > 3.0 * (hph + self.noise_var).sqrt() {
+            self.x[2] += rise;
+            self.p[2][2] += rise * rise / 4.0;
+            for r in &mut self.recent {
+                r.shift(rise);
+            }
+        }
     }
 
     fn measure(

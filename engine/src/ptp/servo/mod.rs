@@ -72,7 +72,7 @@ impl ServoReport {
             "master offset {:10} s{} freq {:+7.0} path delay {:9}",
             self.offset.0,
             self.state.code(),
-            -self.frequency_ppb,
+            0.0 - self.frequency_ppb,
             self.path_delay.0
         )
     }
