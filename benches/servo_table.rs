@@ -17,9 +17,9 @@ fn main() {
         .collect();
     files.sort();
     println!(
-        "| scenario | servo | offset RMS (ns) | p-p (ns) | max (ns) | time to lock (s) | holdover max (ns) | oracle (ns) |"
+        "| scenario | servo | offset RMS (ns) | p-p (ns) | max (ns) | time to lock (s) | holdover max (ns) | oracle (ns) | recover (s) | rejected | alerts |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for file in files {
         let mut scenario = Scenario::from_file(&file, &Score::known_key).expect("library scenario");
         for servo in [ServoKind::Pi, ServoKind::Linreg, ServoKind::Camsync] {
