@@ -153,14 +153,29 @@ fn print_summary(s: &Score, wall: f64) {
         p.clocks
     );
     println!(
-        "       {} servo updates, {} steps, path delay {:.0} ns, {} packets ({} lost, {} malformed)",
+        "       {} servo updates, {} steps, path delay {:.0} ns, {} packets ({} lost, {} malformed, {} rejected)",
         p.servo_updates,
         p.clock_steps,
         p.mean_path_delay_ns,
         p.packets_sent,
         p.packets_lost,
-        p.malformed_packets
+        p.malformed_packets,
+        p.rejected_messages
     );
+    if p.alerts > 0 || p.gm_changes > 0 || p.holdovers > 0 {
+        let kinds: Vec<String> = p
+            .alert_kinds
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        println!(
+            "       alerts: {} ({}); master changes {}, holdovers {}",
+            p.alerts,
+            kinds.join(", "),
+            p.gm_changes,
+            p.holdovers
+        );
+    }
     let a = &s.align;
     println!(
         "align: {} frame sets, {} complete ({:.4}), {} misaligned; worst capture error {:.0} ns, stamp error {:.0} ns",
