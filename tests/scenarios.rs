@@ -111,6 +111,11 @@ fn ptp_path_delay_step() {
 }
 
 #[test]
+fn ptp_leap_second() {
+    replay("scenarios/ptp/leap-second.toml");
+}
+
+#[test]
 fn ptp_replay_attack() {
     replay("scenarios/ptp/replay-attack.toml");
 }

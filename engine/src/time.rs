@@ -69,6 +69,13 @@ impl SubAssign for Nanos {
     }
 }
 
+impl core::ops::Mul<i64> for Nanos {
+    type Output = Nanos;
+    fn mul(self, rhs: i64) -> Nanos {
+        Nanos(self.0 * rhs)
+    }
+}
+
 impl fmt::Display for Nanos {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}ns", self.0)

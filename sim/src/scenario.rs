@@ -503,6 +503,10 @@ pub enum FaultKind {
     /// target) changes frequency by `ppb` — a temperature shock — for the
     /// duration.
     FrequencyStep,
+    /// A leap second is inserted at `at` (deleted, with `by = "-1s"`): the
+    /// grandmaster announces it for 12 hours before, then changes its UTC
+    /// offset. PTP time must not jump.
+    LeapSecond,
 }
 
 impl FaultSpec {

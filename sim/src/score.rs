@@ -50,6 +50,8 @@ pub struct PtpScore {
     pub holdovers: u64,
     /// How often slaves changed master after their first choice (failover).
     pub gm_changes: u64,
+    /// TAI − UTC as the hub's port last heard it announced (null: never).
+    pub utc_offset_s: Option<f64>,
     /// Alerts raised for operators, in all and by kind.
     pub alerts: u64,
     pub alert_kinds: std::collections::BTreeMap<String, u64>,
@@ -125,6 +127,7 @@ impl Score {
                 holdover_max_abs_ns: Some(0.0),
                 holdover_oracle_max_abs_ns: Some(0.0),
                 recover_s: Some(0.0),
+                utc_offset_s: Some(0.0),
                 ..Default::default()
             },
             ..Default::default()

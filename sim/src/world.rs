@@ -20,6 +20,7 @@ use camsync_engine::frame::{AccountReason, FrameMeta, FrameSet};
 use camsync_engine::hub::{Hub, HubConfig};
 use camsync_engine::node::DropReason;
 use camsync_engine::ptp::discipline::{DelayWeighting, KalmanConfig, ServoConfig};
+use camsync_engine::ptp::master::LeapSecond;
 use camsync_engine::ptp::security::{IcvAlgorithm, Key, SecurityAssociation};
 use camsync_engine::ptp::servo::{LinregConfig, PiConfig};
 use camsync_engine::ptp::summary::ServoSummary;
@@ -449,6 +450,14 @@ impl World {
         let gm_config = MasterConfig {
             master_only: true,
             security: security.clone(),
+            leap: scenario
+                .faults
+                .iter()
+                .find(|f| f.kind == FaultKind::LeapSecond)
+                .map(|f| LeapSecond {
+                    at: Time(START_PTP_NS + f.at.ns()),
+                    inserted: f.by.ns() >= 0,
+                }),
             ..master_config(GRANDMASTER, 128, 6)
         };
         let video = &scenario.video.latency;
@@ -1218,6 +1227,11 @@ impl World {
             recover_s: self.recovery(),
             holdovers,
             gm_changes,
+            utc_offset_s: self.hosts[HUB]
+                .node
+                .slave()
+                .and_then(|s| s.utc())
+                .map(|u| u.offset_s as f64),
             alerts: t.alerts.values().sum(),
             alert_kinds: t.alerts.clone(),
             per_clock: self

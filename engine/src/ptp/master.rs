@@ -32,6 +32,34 @@ pub struct MasterConfig {
     pub master_only: bool,
     /// Sign every message and accept only authenticated Delay_Req.
     pub security: Option<SecurityAssociation>,
+    /// A scheduled leap second: at this PTP (TAI) time the UTC offset grows by
+    /// one (inserted) or shrinks by one (deleted). PTP time itself never jumps;
+    /// in the 12 hours before, Announces carry leap61 or leap59.
+    pub leap: Option<LeapSecond>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeapSecond {
+    pub at: Time,
+    pub inserted: bool,
+}
+
+impl LeapSecond {
+    /// Announced this long before it happens (IEEE 1588-2019 §7.6.2.3 leaves it
+    /// to the time source; 12 h is the usual practice).
+    pub const NOTICE: Nanos = Nanos::from_secs(12 * 3600);
+
+    /// (UTC offset, leap61, leap59) at PTP time `now`, for a base offset.
+    pub fn state(&self, base_offset: i16, now: Time) -> (i16, bool, bool) {
+        if now >= self.at {
+            let delta = if self.inserted { 1 } else { -1 };
+            (base_offset + delta, false, false)
+        } else if self.at - now <= Self::NOTICE {
+            (base_offset, self.inserted, !self.inserted)
+        } else {
+            (base_offset, false, false)
+        }
+    }
 }
 
 impl MasterConfig {
@@ -58,6 +86,7 @@ impl MasterConfig {
             unicast_delay_resp: true,
             master_only: false,
             security: None,
+            leap: None,
         }
     }
 }
@@ -195,11 +224,17 @@ impl PtpMaster {
         header.flags.ptp_timescale = true;
         header.flags.current_utc_offset_valid = true;
         let c = &self.config;
+        let (utc_offset, leap61, leap59) =
+            c.leap.map_or((c.current_utc_offset, false, false), |l| {
+                l.state(c.current_utc_offset, now)
+            });
+        header.flags.leap61 = leap61;
+        header.flags.leap59 = leap59;
         let msg = PtpMessage::new(
             header,
             MessageBody::Announce(AnnounceBody {
                 origin_timestamp: WireTimestamp::from_time(now),
-                current_utc_offset: c.current_utc_offset,
+                current_utc_offset: utc_offset,
                 grandmaster_priority1: c.priority1,
                 grandmaster_clock_quality: c.clock_quality,
                 grandmaster_priority2: c.priority2,
@@ -341,5 +376,49 @@ impl Node for PtpMaster {
 
     fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_leap_second_is_announced_for_twelve_hours_then_moves_utc_not_ptp_time() {
+        let leap = LeapSecond {
+            at: Time::from_nanos(100 * 3600 * 1_000_000_000),
+            inserted: true,
+        };
+        let hour = Nanos::from_secs(3600);
+        assert_eq!(leap.state(37, leap.at - hour * 13), (37, false, false));
+        assert_eq!(leap.state(37, leap.at - hour), (37, true, false));
+        assert_eq!(leap.state(37, leap.at), (38, false, false));
+        let deleted = LeapSecond {
+            inserted: false,
+            ..leap
+        };
+        assert_eq!(deleted.state(37, leap.at - hour), (37, false, true));
+        assert_eq!(deleted.state(37, leap.at + hour), (36, false, false));
+    }
+
+    #[test]
+    fn announces_carry_the_leap_flags() {
+        let mut config = MasterConfig::grandmaster(ClockIdentity([1; 8]), 0, 0);
+        config.master_only = true;
+        config.leap = Some(LeapSecond {
+            at: Time(7_200_000_000_000),
+            inserted: true,
+        });
+        let mut m = PtpMaster::new(config, Time(3_600_000_000_000));
+        m.handle_timeout(Time(3_600_000_000_000));
+        let announce = std::iter::from_fn(|| m.poll_output())
+            .find_map(|o| match o {
+                Output::Send { bytes, .. } => PtpMessage::decode(&bytes)
+                    .ok()
+                    .filter(|msg| matches!(msg.body, MessageBody::Announce(_))),
+                _ => None,
+            })
+            .expect("an Announce at start");
+        assert!(announce.header.flags.leap61 && !announce.header.flags.leap59);
     }
 }

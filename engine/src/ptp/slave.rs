@@ -68,6 +68,17 @@ pub struct SlaveCounters {
     pub replays: u64,
 }
 
+/// What the master says of UTC: needed to label frames with UTC timecode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UtcInfo {
+    /// TAI − UTC in seconds.
+    pub offset_s: i16,
+    /// A leap second is inserted (leap61) or deleted (leap59) at the end of
+    /// the current UTC day.
+    pub leap61: bool,
+    pub leap59: bool,
+}
+
 /// A received Sync waiting for its Follow_Up, or the other way round.
 #[derive(Clone, Copy, Debug)]
 enum SyncHalf {
@@ -107,6 +118,7 @@ pub struct PtpSlave {
     /// The last master followed, through any gap with none.
     last_master: Option<PortIdentity>,
     replay: ReplayWindow,
+    utc: Option<UtcInfo>,
     /// (kind, source) pairs already alerted.
     alerted: BTreeSet<(AlertKind, Option<PortIdentity>)>,
     master_addr: Option<PeerAddr>,
@@ -142,6 +154,7 @@ impl PtpSlave {
             master: None,
             last_master: None,
             replay: ReplayWindow::default(),
+            utc: None,
             alerted: BTreeSet::new(),
             master_addr: None,
             half: None,
@@ -170,6 +183,10 @@ impl PtpSlave {
     }
     pub fn in_holdover(&self) -> bool {
         self.in_holdover
+    }
+    /// TAI − UTC and the pending leap, as the followed master announces them.
+    pub fn utc(&self) -> Option<UtcInfo> {
+        self.utc
     }
 
     pub fn poll_timeout(&self) -> Option<Time> {
@@ -224,6 +241,15 @@ impl PtpSlave {
         let source = msg.header.source_port_identity;
         match &msg.body {
             MessageBody::Announce(body) => {
+                if self.master == Some(source) && msg.header.flags.current_utc_offset_valid {
+                    // UTC bookkeeping only: PTP time is TAI and never jumps,
+                    // whatever the leap flags say.
+                    self.utc = Some(UtcInfo {
+                        offset_s: body.current_utc_offset,
+                        leap61: msg.header.flags.leap61,
+                        leap59: msg.header.flags.leap59,
+                    });
+                }
                 let interval = Nanos::from_log2_secs(msg.header.log_message_interval.clamp(-7, 7));
                 self.foreign
                     .record(MasterDataset::from_announce(body, source), interval, now);
