@@ -118,3 +118,18 @@ fn malformed_packets_are_counted_and_alerted_without_harm() {
     assert_eq!(s.alert_kinds.get("malformed"), Some(&s.clocks));
     assert!(s.offset_max_abs_ns < 1_000.0);
 }
+
+#[test]
+fn holdover_is_within_twice_the_oracle_for_any_oscillator() {
+    for wander in [0.3, 3.0, 10.0] {
+        let mut scenario = common::load("scenarios/ptp/holdover.toml");
+        scenario.clocks.wander_ppb.0 = wander;
+        let s = camsync_sim::run(&scenario, scenario.seed).ptp;
+        let held = s.holdover_max_abs_ns.expect("a holdover fault");
+        let oracle = s.holdover_oracle_max_abs_ns.expect("a holdover fault");
+        assert!(
+            held <= 2.0 * oracle,
+            "wander {wander} ppb/√s: holdover {held} ns vs oracle {oracle} ns"
+        );
+    }
+}

@@ -44,7 +44,7 @@ impl KalmanConfig {
             step_threshold: Nanos::ZERO,
             max_frequency_ppb: 9e8,
             timestamp_noise: Nanos(10),
-            wander_ppb: 1.0,
+            wander_ppb: 0.5,
             slew_intervals: 1.0,
         }
     }
