@@ -116,6 +116,11 @@ fn ptp_leap_second() {
 }
 
 #[test]
+fn ptp_peer_delay() {
+    replay("scenarios/ptp/peer-delay.toml");
+}
+
+#[test]
 fn ptp_replay_attack() {
     replay("scenarios/ptp/replay-attack.toml");
 }

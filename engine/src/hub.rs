@@ -197,6 +197,7 @@ mod tests {
                 acceptable_masters: vec![],
                 announce_receipt_timeout: 3,
                 security: None,
+                delay_mechanism: Default::default(),
             },
         })
     }

@@ -73,6 +73,13 @@ impl std::str::FromStr for ServoKind {
     }
 }
 
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DelayMechanismName {
+    E2e,
+    P2p,
+}
+
 /// ptp4l's `tsproc_mode`, for the pi and linreg servos.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -104,6 +111,8 @@ pub struct PtpSpec {
     pub step_threshold: PosDur,
     pub delay_filter_length: FilterLength,
     pub delay_resp: DelayRespMode,
+    /// "e2e" (Delay_Req to the master) or "p2p" (Pdelay_Req to the link peer).
+    pub delay_mechanism: DelayMechanismName,
     pub tsproc_mode: TsprocMode,
     /// Sync intervals without a Sync before a port holds its frequency.
     pub sync_receipt_timeout: u8,
@@ -131,6 +140,7 @@ impl Default for PtpSpec {
             step_threshold: PosDur(Nanos::ZERO),
             delay_filter_length: FilterLength(10),
             delay_resp: DelayRespMode::Unicast,
+            delay_mechanism: DelayMechanismName::E2e,
             tsproc_mode: TsprocMode::Filter,
             sync_receipt_timeout: 3,
             acceptable_masters: Vec::new(),
@@ -142,6 +152,17 @@ impl Default for PtpSpec {
 }
 
 impl PtpSpec {
+    /// A servo that cannot work with the delay mechanism, said plainly.
+    pub fn servo_problem(&self) -> Option<String> {
+        (self.servo == ServoKind::Camsync && self.delay_mechanism == DelayMechanismName::P2p).then(
+            || {
+                "the camsync servo needs end-to-end measurements of both directions; \
+                 use delay_mechanism = \"e2e\", or servo pi or linreg with p2p"
+                    .to_string()
+            },
+        )
+    }
+
     /// The profile's settings with the scenario's own values over them.
     pub fn settings(&self) -> ProfileSettings {
         let base = self.profile.0.settings();
@@ -629,6 +650,9 @@ impl Scenario {
         }
         if self.score.sample_interval.ns() == 0 {
             return Err(at_key("sample_interval", "must be longer than 0".into()));
+        }
+        if let Some(problem) = self.ptp.servo_problem() {
+            return Err(at_key("delay_mechanism", problem));
         }
         let settings = self.ptp.settings();
         let profile = self.ptp.profile.0;

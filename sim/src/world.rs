@@ -9,8 +9,8 @@ use crate::latency::LatencySampler;
 use crate::oscillator::{Oscillator, OscillatorParams};
 use crate::rng::{Seeds, Stream};
 use crate::scenario::{
-    DelayRespMode, FaultKind, FaultSpec, OscillatorSpec, Scenario, ServoKind, SyncMode,
-    TimestampingMode, TsprocMode,
+    DelayMechanismName, DelayRespMode, FaultKind, FaultSpec, OscillatorSpec, Scenario, ServoKind,
+    SyncMode, TimestampingMode, TsprocMode,
 };
 use crate::score::{AlignScore, ClockScore, PtpScore, Score, quantile};
 use crate::trace::Trace;
@@ -23,6 +23,7 @@ use camsync_engine::ptp::discipline::{DelayWeighting, KalmanConfig, ServoConfig}
 use camsync_engine::ptp::master::LeapSecond;
 use camsync_engine::ptp::security::{IcvAlgorithm, Key, SecurityAssociation};
 use camsync_engine::ptp::servo::{LinregConfig, PiConfig};
+use camsync_engine::ptp::slave::DelayMechanism;
 use camsync_engine::ptp::summary::ServoSummary;
 use camsync_engine::ptp::wire::{ClockIdentity, PortIdentity};
 use camsync_engine::ptp::{MasterConfig, PtpMaster, PtpSlave, ServoReport, SlaveConfig};
@@ -365,6 +366,10 @@ impl World {
             unicast_delay_req: unicast,
             acceptable_masters: acceptable.clone(),
             security: security.clone(),
+            delay_mechanism: match p.delay_mechanism {
+                DelayMechanismName::E2e => DelayMechanism::E2E,
+                DelayMechanismName::P2p => DelayMechanism::P2P,
+            },
             announce_receipt_timeout: profile.announce_receipt_timeout,
         };
 

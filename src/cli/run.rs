@@ -49,6 +49,13 @@ pub fn run(args: RunArgs, quiet: bool) -> u8 {
     };
     if let Some(servo) = args.servo {
         scenario.ptp.servo = servo;
+        if let Some(problem) = scenario.ptp.servo_problem() {
+            eprintln!(
+                "error: --servo {}: {problem}",
+                format!("{servo:?}").to_lowercase()
+            );
+            return EXIT_BAD_INPUT;
+        }
     }
     let seed = args.seed.unwrap_or(scenario.seed);
     let replay = replay_line(&args, seed);

@@ -5,7 +5,7 @@ use super::bmca::{ForeignMasters, MasterDataset};
 use super::security::{AuthError, SecurityAssociation};
 use super::wire::{
     AnnounceBody, ClockIdentity, ClockQuality, DelayRespBody, FollowUpBody, Header, MessageBody,
-    MessageType, PortIdentity, PtpMessage, SyncBody,
+    MessageType, PdelayRespBody, PdelayRespFollowUpBody, PortIdentity, PtpMessage, SyncBody,
 };
 use crate::node::{Destination, DropReason, Input, Node, Output, PeerAddr, TxToken};
 use crate::time::{Nanos, Time, WireTimestamp};
@@ -110,6 +110,9 @@ pub struct PtpMaster {
     announce_seq: u16,
     /// The Sync whose transmit timestamp is awaited: (token id, sequence id).
     awaiting_tx: Option<(u64, u16)>,
+    /// Pdelay_Resp sent, awaiting its transmit timestamp for the Follow_Up:
+    /// (token id, sequence id, requester, requester's address).
+    awaiting_pdelay: Vec<(u64, u16, PortIdentity, PeerAddr)>,
     next_token: u64,
     /// Better masters heard: while one is, this port stays passive (§9.2.5).
     foreign: ForeignMasters,
@@ -138,6 +141,7 @@ impl PtpMaster {
             sync_seq: 0,
             announce_seq: 0,
             awaiting_tx: None,
+            awaiting_pdelay: Vec::new(),
             next_token: 0,
             foreign: ForeignMasters::default(),
             listening_until,
@@ -247,6 +251,19 @@ impl PtpMaster {
     }
 
     fn handle_tx_timestamp(&mut self, token: TxToken, tx: Time) {
+        if let Some(i) = self.awaiting_pdelay.iter().position(|p| p.0 == token.id()) {
+            let (_, seq, requester, to) = self.awaiting_pdelay.remove(i);
+            let header = self.header(MessageType::PdelayRespFollowUp, seq, 0x7f);
+            let msg = PtpMessage::new(
+                header,
+                MessageBody::PdelayRespFollowUp(PdelayRespFollowUpBody {
+                    response_origin_timestamp: WireTimestamp::from_time(tx),
+                    requesting_port_identity: requester,
+                }),
+            );
+            self.send(Destination::Unicast(to), msg, None);
+            return;
+        }
         let Some((id, seq)) = self.awaiting_tx else {
             return;
         };
@@ -294,6 +311,11 @@ impl PtpMaster {
             self.foreign.record(dataset, interval, rx);
             return;
         }
+        if let MessageBody::PdelayReq(_) = &msg.body {
+            // Every port answers its link peer, whatever its state (§11.4.3).
+            self.answer_pdelay(from, &msg.header, rx);
+            return;
+        }
         if !matches!(msg.body, MessageBody::DelayReq(_))
             || rx < self.listening_until
             || self.is_passive()
@@ -322,6 +344,30 @@ impl PtpMaster {
         };
         self.counters.delay_resps_sent += 1;
         self.send(to, reply, None);
+    }
+}
+
+impl PtpMaster {
+    fn answer_pdelay(&mut self, from: PeerAddr, request: &Header, rx: Time) {
+        let mut header = self.header(MessageType::PdelayResp, request.sequence_id, 0x7f);
+        header.flags.two_step = true;
+        header.correction = request.correction;
+        let msg = PtpMessage::new(
+            header,
+            MessageBody::PdelayResp(PdelayRespBody {
+                request_receipt_timestamp: WireTimestamp::from_time(rx),
+                requesting_port_identity: request.source_port_identity,
+            }),
+        );
+        let id = self.next_token;
+        self.next_token += 1;
+        self.awaiting_pdelay
+            .push((id, request.sequence_id, request.source_port_identity, from));
+        // A requester that never gets its timestamp back must not grow this.
+        if self.awaiting_pdelay.len() > 64 {
+            self.awaiting_pdelay.remove(0);
+        }
+        self.send(Destination::Unicast(from), msg, Some(TxToken::new(id)));
     }
 }
 

@@ -8,14 +8,14 @@
 
 use super::bmca::{ForeignMasters, MasterDataset};
 use super::discipline::{
-    self, ClockDiscipline, ClockReading, DelaySample, DelayWeighting, ServoConfig, SyncSample,
-    Update,
+    self, ClockDiscipline, ClockReading, DelaySample, DelayWeighting, PeerDelaySample, ServoConfig,
+    SyncSample, Update,
 };
 use super::security::{AuthError, ReplayWindow, SecurityAssociation};
 use super::servo::{ServoReport, ServoState};
 use super::wire::{
-    ClockIdentity, DelayReqBody, FollowUpBody, Header, MessageBody, MessageType, PortIdentity,
-    PtpMessage, SyncBody,
+    ClockIdentity, DelayReqBody, FollowUpBody, Header, MessageBody, MessageType, PdelayReqBody,
+    PortIdentity, PtpMessage, SyncBody,
 };
 use crate::node::{Alert, AlertKind, Destination, DropReason, Output, PeerAddr, TxToken};
 use crate::overlay_clock::OverlayClock;
@@ -46,6 +46,19 @@ pub struct SlaveConfig {
     /// Authenticate every message (IEEE 1588-2019 §16.14), sign our own, and
     /// reject replays.
     pub security: Option<SecurityAssociation>,
+    pub delay_mechanism: DelayMechanism,
+}
+
+/// How the path delay is measured (IEEE 1588-2019 §11.3, §11.4).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DelayMechanism {
+    /// End to end: Delay_Req to the master, Delay_Resp back.
+    #[default]
+    E2E,
+    /// Peer to peer: Pdelay_Req to the link peer, which answers with
+    /// Pdelay_Resp and Pdelay_Resp_Follow_Up; upstream link delays arrive in
+    /// the Sync's correction field from transparent clocks.
+    P2P,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -95,6 +108,16 @@ enum SyncHalf {
     },
 }
 
+/// An outstanding Pdelay_Req: t1 (on both clocks), then t2 and t4 from the
+/// Pdelay_Resp, then t3 from its Follow_Up.
+#[derive(Clone, Copy, Debug)]
+struct PeerDelayRequest {
+    seq: u16,
+    token: u64,
+    t1: Option<(Time, Time)>,
+    resp: Option<(Time, Time, TimeInterval)>,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct DelayRequest {
     seq: u16,
@@ -126,6 +149,7 @@ pub struct PtpSlave {
     /// Base time of the packet being handled.
     last_rx_base: Time,
     delay_req: Option<DelayRequest>,
+    pdelay_req: Option<PeerDelayRequest>,
     next_delay_req: Option<Time>,
     delay_req_seq: u16,
     next_token: u64,
@@ -160,6 +184,7 @@ impl PtpSlave {
             half: None,
             last_rx_base: Time::ZERO,
             delay_req: None,
+            pdelay_req: None,
             next_delay_req: None,
             delay_req_seq: 0,
             next_token: 0,
@@ -224,7 +249,10 @@ impl PtpSlave {
         if now < due {
             return;
         }
-        self.send_delay_req(now);
+        match self.config.delay_mechanism {
+            DelayMechanism::E2E => self.send_delay_req(now),
+            DelayMechanism::P2P => self.send_pdelay_req(now),
+        }
         let interval = Nanos::from_log2_secs(self.config.log_min_delay_req_interval);
         let mut next = due + interval;
         while next <= now {
@@ -268,6 +296,16 @@ impl PtpSlave {
             {
                 self.handle_delay_resp(&msg.header, body.receive_timestamp);
             }
+            MessageBody::PdelayResp(body)
+                if body.requesting_port_identity == self.config.port_identity =>
+            {
+                self.handle_pdelay_resp(&msg.header, body.request_receipt_timestamp, rx);
+            }
+            MessageBody::PdelayRespFollowUp(body)
+                if body.requesting_port_identity == self.config.port_identity =>
+            {
+                self.handle_pdelay_resp_follow_up(&msg.header, body.response_origin_timestamp);
+            }
             // A foreign master (counted), other slaves' Delay_Req on a
             // multicast network, and what this port does not speak yet.
             _ => {}
@@ -275,6 +313,12 @@ impl PtpSlave {
     }
 
     pub fn handle_tx_timestamp(&mut self, token: TxToken, tx: Time) {
+        if let Some(req) = &mut self.pdelay_req
+            && req.token == token.id()
+        {
+            req.t1 = Some((self.clock.time_at(tx), tx));
+            return;
+        }
         if let Some(req) = &mut self.delay_req
             && req.token == token.id()
         {
@@ -562,6 +606,92 @@ impl PtpSlave {
         }));
     }
 
+    fn handle_pdelay_resp(&mut self, header: &Header, t2: WireTimestamp, rx: Time) {
+        let t4 = (self.clock.time_at(rx), rx);
+        let Some(req) = &mut self.pdelay_req else {
+            self.counters.unmatched += 1;
+            return;
+        };
+        match t2.to_time() {
+            Some(t2) if req.seq == header.sequence_id => {
+                req.resp = Some((t2, t4.0, header.correction));
+            }
+            _ => self.counters.unmatched += 1,
+        }
+    }
+
+    fn handle_pdelay_resp_follow_up(&mut self, header: &Header, t3: WireTimestamp) {
+        let Some(req) = self.pdelay_req else {
+            self.counters.unmatched += 1;
+            return;
+        };
+        let (Some((t1, _)), Some((t2, t4, resp_correction)), Some(t3)) =
+            (req.t1, req.resp, t3.to_time())
+        else {
+            self.counters.unmatched += 1;
+            return;
+        };
+        if req.seq != header.sequence_id {
+            self.counters.unmatched += 1;
+            return;
+        }
+        self.pdelay_req = None;
+        self.counters.delay_resps += 1;
+        let sample = PeerDelaySample {
+            t1,
+            t2,
+            t3,
+            t4,
+            correction: ScaledNanos(resp_correction.scaled() + header.correction.scaled()),
+        };
+        let now = self.last_rx_base;
+        if let Some(update) = self.discipline.peer_delay(self.reading(now), sample) {
+            self.apply(now, update);
+        }
+    }
+
+    /// Peer delay requests go to the link peer: the master in a flat network,
+    /// the nearest transparent or boundary clock otherwise.
+    fn send_pdelay_req(&mut self, now: Time) {
+        let seq = self.delay_req_seq;
+        self.delay_req_seq = self.delay_req_seq.wrapping_add(1);
+        let header = Header::new(
+            MessageType::PdelayReq,
+            self.config.domain,
+            self.config.port_identity,
+            seq,
+            self.config.log_min_delay_req_interval,
+        );
+        let msg = PtpMessage::new(
+            header,
+            MessageBody::PdelayReq(PdelayReqBody {
+                origin_timestamp: WireTimestamp::from_time(self.clock.time_at(now)),
+            }),
+        );
+        let token = self.next_token;
+        self.next_token += 1;
+        self.pdelay_req = Some(PeerDelayRequest {
+            seq,
+            token,
+            t1: None,
+            resp: None,
+        });
+        let to = match self.master_addr {
+            Some(addr) => Destination::Unicast(addr),
+            None => Destination::Multicast,
+        };
+        let bytes = match &self.config.security {
+            Some(sa) => sa.sign(&msg),
+            None => msg.to_bytes(),
+        };
+        self.outputs.push_back(Output::Send {
+            to,
+            event: true,
+            bytes,
+            token: Some(TxToken::new(token)),
+        });
+    }
+
     fn send_delay_req(&mut self, now: Time) {
         let seq = self.delay_req_seq;
         self.delay_req_seq = self.delay_req_seq.wrapping_add(1);
@@ -629,6 +759,7 @@ mod tests {
             acceptable_masters: acceptable,
             announce_receipt_timeout: 3,
             security: None,
+            delay_mechanism: DelayMechanism::E2E,
         })
     }
 

@@ -18,7 +18,7 @@
 //! Like ptp4l's s0, nothing is corrected until the frequency is known to 1 ppm.
 //! In holdover the frequency estimate is held, with no phase correction.
 
-use super::{ClockDiscipline, ClockReading, DelaySample, SyncSample, Update};
+use super::{ClockDiscipline, ClockReading, DelaySample, PeerDelaySample, SyncSample, Update};
 use crate::ptp::servo::{ServoDecision, ServoState};
 use crate::time::{Nanos, Time};
 
@@ -339,6 +339,14 @@ impl ClockDiscipline for Kalman {
     fn delay(&mut self, now: ClockReading, sample: DelaySample) -> Option<Update> {
         let z = sample.one_way().as_f64_nanos() - (sample.t3_base - sample.t3).0 as f64;
         self.measure(now, Direction::Delay, sample.t3_base, z)
+    }
+
+    /// Not supported: this filter's robustness comes from weighing the two
+    /// directions against each other, which peer-to-peer mode does not measure
+    /// (with one direction, queueing pulls the estimate one way unopposed).
+    /// Scenario validation refuses the combination; P2P runs with pi/linreg.
+    fn peer_delay(&mut self, _now: ClockReading, _sample: PeerDelaySample) -> Option<Update> {
+        None
     }
 
     fn path_delay(&self) -> Option<Nanos> {

@@ -51,6 +51,27 @@ impl DelaySample {
     }
 }
 
+/// A completed peer-delay exchange: t1 and t4 on this port's disciplined clock,
+/// t2 and t3 on the peer's. The link delay is ((t4 − t1) − (t3 − t2) −
+/// corrections) / 2, free of either clock's offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerDelaySample {
+    pub t1: Time,
+    pub t2: Time,
+    pub t3: Time,
+    pub t4: Time,
+    pub correction: ScaledNanos,
+}
+
+impl PeerDelaySample {
+    pub fn link_delay(&self) -> ScaledNanos {
+        (ScaledNanos::from_nanos(self.t4 - self.t1)
+            - ScaledNanos::from_nanos(self.t3 - self.t2)
+            - self.correction)
+            .half()
+    }
+}
+
 /// One instant read on both of a port's clocks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClockReading {
@@ -92,6 +113,8 @@ pub trait ClockDiscipline {
     fn sync(&mut self, now: ClockReading, sample: SyncSample) -> Option<Update>;
     /// A Delay_Req exchange completed `now`.
     fn delay(&mut self, now: ClockReading, sample: DelaySample) -> Option<Update>;
+    /// A peer-delay exchange completed `now` (peer-to-peer mode).
+    fn peer_delay(&mut self, now: ClockReading, sample: PeerDelaySample) -> Option<Update>;
     fn path_delay(&self) -> Option<Nanos>;
     /// The master's sync interval changed.
     fn set_sync_interval(&mut self, interval: Nanos);

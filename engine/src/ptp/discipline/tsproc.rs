@@ -7,7 +7,7 @@
 //! filter_weight`) a sample whose own delay was inflated counts less: weight =
 //! filtered / raw delay, at most 1.
 
-use super::{ClockDiscipline, ClockReading, DelaySample, SyncSample, Update};
+use super::{ClockDiscipline, ClockReading, DelaySample, PeerDelaySample, SyncSample, Update};
 use crate::ptp::delay_filter::MovingMedian;
 use crate::ptp::servo::{Servo, ServoState};
 use crate::time::{Nanos, ScaledNanos};
@@ -78,6 +78,14 @@ impl<S: Servo> ClockDiscipline for Tsproc<S> {
     fn delay(&mut self, _now: ClockReading, sample: DelaySample) -> Option<Update> {
         let sync = self.last_sync?;
         let raw = (sync.one_way() + sample.one_way()).half();
+        self.last_raw_delay = Some(raw);
+        self.delay = Some(self.filter.push(raw));
+        None
+    }
+
+    fn peer_delay(&mut self, _now: ClockReading, sample: PeerDelaySample) -> Option<Update> {
+        // ptp4l filters the peer delay the same way (its `delay_filter`).
+        let raw = sample.link_delay();
         self.last_raw_delay = Some(raw);
         self.delay = Some(self.filter.push(raw));
         None
