@@ -121,6 +121,11 @@ fn ptp_peer_delay() {
 }
 
 #[test]
+fn ptp_transparent_clocks() {
+    replay("scenarios/ptp/transparent-clocks.toml");
+}
+
+#[test]
 fn ptp_replay_attack() {
     replay("scenarios/ptp/replay-attack.toml");
 }

@@ -68,6 +68,25 @@ impl LatencySampler {
         }
     }
 
+    /// The fixed part of the delay (propagation, serialisation); what lies
+    /// above it is time spent in queues.
+    pub fn floor(&self) -> i64 {
+        match self {
+            LatencySampler::Constant(v) => v.round() as i64,
+            LatencySampler::Normal(n) => {
+                use statrs::statistics::Distribution as _;
+                n.mean().unwrap_or(0.0).round() as i64
+            }
+            LatencySampler::Shifted { min, tail } => {
+                let scale = match tail {
+                    Tail::Pareto(p) => p.scale(),
+                    _ => 0.0,
+                };
+                (min + scale).round() as i64
+            }
+        }
+    }
+
     /// One delay in whole nanoseconds, never negative.
     pub fn sample(&self, rng: &mut Stream) -> i64 {
         let v = match self {

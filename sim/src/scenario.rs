@@ -266,6 +266,10 @@ pub struct NetworkSpec {
     /// Extra delay on the master-to-slave direction only (negative: slave-to-master).
     pub asymmetry: Dur,
     pub loss: Probability,
+    /// The switches are PTP transparent clocks: each event message's time
+    /// in their queues (the latency above its fixed part) is added to its
+    /// correctionField, as IEEE 1588 §10.2 has them do.
+    pub transparent_clocks: bool,
 }
 
 impl Default for NetworkSpec {
@@ -277,6 +281,7 @@ impl Default for NetworkSpec {
             },
             asymmetry: Dur::default(),
             loss: Probability(0.0),
+            transparent_clocks: false,
         }
     }
 }
@@ -650,6 +655,14 @@ impl Scenario {
         }
         if self.score.sample_interval.ns() == 0 {
             return Err(at_key("sample_interval", "must be longer than 0".into()));
+        }
+        if self.network.transparent_clocks && self.ptp.security.is_some() {
+            return Err(at_key(
+                "transparent_clocks",
+                "transparent clocks rewrite the correctionField, which the authentication \
+                 TLV covers: use one or the other"
+                    .into(),
+            ));
         }
         if let Some(problem) = self.ptp.servo_problem() {
             return Err(at_key("delay_mechanism", problem));

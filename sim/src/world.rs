@@ -267,6 +267,7 @@ pub struct World {
     ptp_latency: LatencySampler,
     asymmetry: i64,
     ptp_loss: f64,
+    transparent_clocks: bool,
     video_loss: f64,
     faults: Vec<FaultSpec>,
     /// The host each fault strikes.
@@ -584,6 +585,7 @@ impl World {
             ptp_latency: LatencySampler::new(&scenario.network.latency),
             asymmetry: scenario.network.asymmetry.ns(),
             ptp_loss: scenario.network.loss.0,
+            transparent_clocks: scenario.network.transparent_clocks,
             video_loss: scenario.video.loss.0,
             faults: scenario.faults.clone(),
             fault_targets,
@@ -1017,13 +1019,21 @@ impl World {
                     .u64(r as u64);
                 continue;
             }
-            let mut delay = self.ptp_latency.sample(link) + path_step;
+            let sampled = self.ptp_latency.sample(link);
+            // What a transparent clock would see: time in queues, not on wires.
+            let queued = sampled - self.ptp_latency.floor();
+            let mut delay = sampled + path_step;
             if downstream && asymmetry > 0 {
                 delay += asymmetry;
             } else if !downstream && asymmetry < 0 {
                 delay -= asymmetry;
             }
             let delay = delay.max(0);
+            let bytes = if self.transparent_clocks {
+                with_residence_time(&bytes, queued)
+            } else {
+                bytes.clone()
+            };
             let mut arrival = wire + delay;
             if self.timestamping == TimestampingMode::Software {
                 arrival += self.stack_latency.sample(&mut self.hosts[r].nic);
@@ -1337,6 +1347,20 @@ fn lock_index(series: &[i64], threshold: i64, hold: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// A transparent clock's work: an event message's queueing time added to its
+/// correctionField. Other messages, and what does not decode, pass unchanged.
+fn with_residence_time(bytes: &Rc<[u8]>, residence_ns: i64) -> Rc<[u8]> {
+    use camsync_engine::ptp::wire::PtpMessage;
+    match PtpMessage::decode(bytes) {
+        Ok(mut msg) if msg.is_event() => {
+            let add = residence_ns.saturating_mul(1 << 16);
+            msg.header.correction.0 = msg.header.correction.0.saturating_add(add);
+            msg.to_bytes().into()
+        }
+        _ => bytes.clone(),
+    }
 }
 
 fn rms_of(values: &[i64]) -> f64 {
