@@ -126,6 +126,11 @@ fn ptp_transparent_clocks() {
 }
 
 #[test]
+fn ptp_boundary_clocks() {
+    replay("scenarios/ptp/boundary-clocks.toml");
+}
+
+#[test]
 fn ptp_replay_attack() {
     replay("scenarios/ptp/replay-attack.toml");
 }

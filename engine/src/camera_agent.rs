@@ -100,7 +100,9 @@ impl CameraAgent {
 impl Node for CameraAgent {
     fn handle_input(&mut self, now: Time, input: Input<'_>) {
         match input {
-            Input::Packet { from, bytes, rx } => self.slave.handle_packet(now, from, bytes, rx),
+            Input::Packet {
+                from, bytes, rx, ..
+            } => self.slave.handle_packet(now, from, bytes, rx),
             Input::TxTimestamp { token, tx } => self.slave.handle_tx_timestamp(token, tx),
             Input::FrameCaptured { raw } => {
                 if self.timing == CaptureTiming::FreeRun {

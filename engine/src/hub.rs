@@ -139,7 +139,9 @@ impl Hub {
 impl Node for Hub {
     fn handle_input(&mut self, now: Time, input: Input<'_>) {
         match input {
-            Input::Packet { from, bytes, rx } => self.slave.handle_packet(now, from, bytes, rx),
+            Input::Packet {
+                from, bytes, rx, ..
+            } => self.slave.handle_packet(now, from, bytes, rx),
             Input::TxTimestamp { token, tx } => self.slave.handle_tx_timestamp(token, tx),
             Input::FrameArrived(frame) => self.handle_frame(frame),
             Input::FrameCaptured { .. } => {}

@@ -6,6 +6,7 @@
 //! touches the OS, so the same code runs in the simulator's world kernel and in the
 //! live driver.
 
+pub mod boundary_clock;
 pub mod camera_agent;
 pub mod clock;
 pub mod frame;

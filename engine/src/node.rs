@@ -44,6 +44,8 @@ pub enum Input<'a> {
     /// A packet arrived. `rx` is its receive timestamp on the node's base clock
     /// (hardware or software); general messages carry one too and may ignore it.
     Packet {
+        /// The node's port it arrived on (1 for single-port nodes).
+        port: u16,
         from: PeerAddr,
         bytes: &'a [u8],
         rx: Time,
@@ -60,6 +62,8 @@ pub enum Input<'a> {
 #[derive(Debug)]
 pub enum Output {
     Send {
+        /// The node's port to send from (1 for single-port nodes).
+        port: u16,
         to: Destination,
         /// Event messages (Sync, Delay_Req) go to port 319, general ones to 320.
         event: bool,

@@ -38,6 +38,9 @@ pub struct Scenario {
     /// More grandmaster-capable clocks: a backup, or a rogue.
     #[serde(default)]
     pub masters: Vec<MasterSpec>,
+    /// Boundary clocks, each with its own cluster of cameras behind it.
+    #[serde(default)]
+    pub boundary_clocks: Vec<BoundaryClockSpec>,
     #[serde(default = "OscillatorSpec::typical_tcxo")]
     pub clocks: OscillatorSpec,
     pub cameras: Vec<CameraGroup>,
@@ -408,6 +411,9 @@ pub struct CameraGroup {
     pub sync: SyncMode,
     /// Overrides `[video] latency` for this group.
     pub video_latency: Option<LatencySpec>,
+    /// The boundary clock this group's cameras sit behind (their own network
+    /// segment); absent: the core network, with the grandmaster.
+    pub behind: Option<String>,
 }
 
 fn one() -> u16 {
@@ -469,6 +475,16 @@ impl<'de> Deserialize<'de> for SecretKey {
         }
         Ok(SecretKey(s))
     }
+}
+
+/// A boundary clock: slave to the grandmaster on the core network, master of
+/// the cluster of cameras whose group names it in `behind`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoundaryClockSpec {
+    pub name: String,
+    #[serde(default = "OscillatorSpec::typical_tcxo")]
+    pub oscillator: OscillatorSpec,
 }
 
 /// A grandmaster-capable clock besides `[grandmaster]`.

@@ -15,6 +15,7 @@ use crate::scenario::{
 use crate::score::{AlignScore, ClockScore, PtpScore, Score, quantile};
 use crate::trace::Trace;
 use crate::truth::FrameTruth;
+use camsync_engine::boundary_clock::BoundaryClock;
 use camsync_engine::camera_agent::{CameraAgent, CameraConfig, CaptureTiming};
 use camsync_engine::frame::{AccountReason, FrameMeta, FrameSet};
 use camsync_engine::hub::{Hub, HubConfig};
@@ -41,6 +42,7 @@ pub const START_PTP_NS: i64 = (1_767_225_600 + 37) * 1_000_000_000;
 const GRANDMASTER: usize = 0;
 const HUB: usize = 1;
 const FIRST_CAMERA: usize = 2;
+const DOWNSTREAM_PORT: u16 = camsync_engine::boundary_clock::DOWNSTREAM_PORT;
 /// The address an attacker's packets come from.
 const ATTACKER: usize = u32::MAX as usize;
 
@@ -48,6 +50,7 @@ enum NodeKind {
     Master(Box<PtpMaster>),
     Camera(Box<CameraAgent>),
     Hub(Box<Hub>),
+    Boundary(Box<BoundaryClock>),
 }
 
 impl NodeKind {
@@ -56,6 +59,7 @@ impl NodeKind {
             NodeKind::Master(m) => m.as_mut(),
             NodeKind::Camera(c) => c.as_mut(),
             NodeKind::Hub(h) => h.as_mut(),
+            NodeKind::Boundary(b) => b.as_mut(),
         }
     }
     fn slave(&self) -> Option<&PtpSlave> {
@@ -63,6 +67,7 @@ impl NodeKind {
             NodeKind::Master(_) => None,
             NodeKind::Camera(c) => Some(c.slave()),
             NodeKind::Hub(h) => Some(h.slave()),
+            NodeKind::Boundary(b) => Some(b.slave()),
         }
     }
 }
@@ -90,6 +95,8 @@ enum EventKind {
     },
     Packet {
         to: usize,
+        /// The receiver's port it arrives on.
+        port: u16,
         from: usize,
         bytes: Rc<[u8]>,
     },
@@ -274,6 +281,11 @@ pub struct World {
     fault_targets: Vec<usize>,
     /// When each host joins the network.
     starts: Vec<i64>,
+    /// Per host, the network segment its (first) port is on: 0 is the core, a
+    /// boundary clock's cluster is its own; and for a boundary clock, the
+    /// segment of its master port.
+    segment: Vec<usize>,
+    bc_segment: Vec<Option<usize>>,
     /// Hosts whose clocks are disciplined (scored), and hosts that are masters.
     slaves: Vec<usize>,
     masters: Vec<usize>,
@@ -538,8 +550,49 @@ impl World {
                 video,
             );
         }
+        let first_bc = first_extra_master + scenario.masters.len();
+        for (i, b) in scenario.boundary_clocks.iter().enumerate() {
+            let index = first_bc + i;
+            let master = MasterConfig {
+                master_only: true,
+                security: security.clone(),
+                ..master_config(index, 128, 6)
+            };
+            let slave = slave_config(index);
+            make_host(
+                b.name.clone(),
+                "boundary clock",
+                &b.oscillator,
+                &|now| {
+                    NodeKind::Boundary(Box::new(BoundaryClock::new(
+                        slave.clone(),
+                        master.clone(),
+                        Time(now),
+                    )))
+                },
+                video,
+            );
+        }
+        let hosts_total = first_bc + scenario.boundary_clocks.len();
+        // Segments: 0 is the core; boundary clock i's cluster is segment i + 1.
+        let bc_index = |name: &str| scenario.boundary_clocks.iter().position(|b| b.name == name);
+        let mut segment = vec![0usize; hosts_total];
+        let mut bc_segment = vec![None; hosts_total];
+        let mut camera = FIRST_CAMERA;
+        for group in &scenario.cameras {
+            for _ in 0..group.count {
+                if let Some(i) = group.behind.as_deref().and_then(bc_index) {
+                    segment[camera] = i + 1;
+                }
+                camera += 1;
+            }
+        }
+        for i in 0..scenario.boundary_clocks.len() {
+            bc_segment[first_bc + i] = Some(i + 1);
+        }
         let mut starts = vec![0i64; first_extra_master];
         starts.extend(scenario.masters.iter().map(|m| m.start.ns()));
+        starts.resize(hosts_total, 0);
         let fault_targets = scenario
             .faults
             .iter()
@@ -550,7 +603,9 @@ impl World {
                     .unwrap_or(GRANDMASTER)
             })
             .collect();
-        let slaves: Vec<usize> = (1..first_extra_master).collect();
+        let slaves: Vec<usize> = (1..first_extra_master)
+            .chain(first_bc..hosts_total)
+            .collect();
         let mut master_rank = vec![(128u8, 6u8, GRANDMASTER); first_extra_master];
         master_rank.extend(
             scenario
@@ -559,6 +614,7 @@ impl World {
                 .enumerate()
                 .map(|(i, m)| (m.priority1, m.clock_class, first_extra_master + i)),
         );
+        master_rank.resize(hosts_total, (255, 255, usize::MAX));
         let acceptable = (!p.acceptable_masters.is_empty()).then(|| {
             p.acceptable_masters
                 .iter()
@@ -600,6 +656,8 @@ impl World {
                 offsets: vec![Vec::new(); slaves.len()],
                 ..Tally::default()
             },
+            segment,
+            bc_segment,
             slaves,
             masters,
             master_rank,
@@ -668,6 +726,7 @@ impl World {
                 self.now + 10_000,
                 EventKind::Packet {
                     to: r,
+                    port: 1,
                     from: ATTACKER,
                     bytes: bytes.clone(),
                 },
@@ -783,7 +842,12 @@ impl World {
                     self.hosts[host].node.node().handle_timeout(Time(local));
                     self.settle(host);
                 }
-                EventKind::Packet { to, from, bytes } => {
+                EventKind::Packet {
+                    to,
+                    port,
+                    from,
+                    bytes,
+                } => {
                     let local = self.hosts[to].osc.local_at(self.now);
                     let rx = local + self.hardware_noise(to);
                     self.trace
@@ -794,6 +858,7 @@ impl World {
                     self.hosts[to].node.node().handle_input(
                         Time(local),
                         Input::Packet {
+                            port,
                             from: PeerAddr(from as u32),
                             bytes: &bytes,
                             rx: Time(rx),
@@ -886,6 +951,7 @@ impl World {
     fn handle_output(&mut self, h: usize, output: Output) {
         match output {
             Output::Send {
+                port,
                 to,
                 event: _,
                 bytes,
@@ -911,7 +977,7 @@ impl World {
                         },
                     );
                 }
-                self.transmit(h, to, wire, bytes.into());
+                self.transmit(h, port, to, wire, bytes.into());
             }
             Output::Servo(r) => {
                 self.trace
@@ -982,28 +1048,61 @@ impl World {
 
     /// Puts a packet on the network: one copy per receiver, each with its own
     /// link delay and loss draw.
-    fn transmit(&mut self, from: usize, to: Destination, wire: i64, bytes: Rc<[u8]>) {
+    /// The network segment host `h` reaches through its port `port`: the core,
+    /// or a boundary clock's cluster.
+    fn segment_of(&self, h: usize, port: u16) -> usize {
+        if port == DOWNSTREAM_PORT {
+            self.bc_segment[h].unwrap_or(self.segment[h])
+        } else {
+            self.segment[h]
+        }
+    }
+
+    /// The port through which host `r` hears segment `seg`.
+    fn port_on(&self, r: usize, seg: usize) -> Option<u16> {
+        if self.segment[r] == seg {
+            Some(1)
+        } else if self.bc_segment[r] == Some(seg) {
+            Some(DOWNSTREAM_PORT)
+        } else {
+            None
+        }
+    }
+
+    fn transmit(&mut self, from: usize, port: u16, to: Destination, wire: i64, bytes: Rc<[u8]>) {
         if self.silent(from) {
             self.tally.packets_suppressed += 1;
             self.trace.record(12, self.now);
             return;
         }
         let is_sync = bytes.first().is_some_and(|b| b & 0x0f == 0);
-        if is_sync && from != GRANDMASTER && self.primary_silent() && self.tally.takeover.is_none()
+        if is_sync
+            && from != GRANDMASTER
+            && self.masters.contains(&from)
+            && self.primary_silent()
+            && self.tally.takeover.is_none()
         {
             self.tally.takeover = Some(self.now);
         }
         let path_step = self.fault_step(FaultKind::PathDelayStep);
         let replay_after = self.fault_step(FaultKind::ReplayAttack);
         let asymmetry = self.asymmetry + self.fault_step(FaultKind::AsymmetryStep);
-        let receivers: Vec<usize> = match to {
-            Destination::Multicast => (0..self.hosts.len()).filter(|&r| r != from).collect(),
-            Destination::Unicast(PeerAddr(a)) => vec![a as usize],
-        };
-        for r in receivers {
-            if r >= self.hosts.len() {
-                continue;
+        let seg = self.segment_of(from, port);
+        let receivers: Vec<(usize, u16)> = match to {
+            Destination::Multicast => (0..self.hosts.len())
+                .filter(|&r| r != from)
+                .filter_map(|r| self.port_on(r, seg).map(|p| (r, p)))
+                .collect(),
+            Destination::Unicast(PeerAddr(a)) => {
+                let a = a as usize;
+                (a < self.hosts.len())
+                    .then(|| self.port_on(a, seg).map(|p| (a, p)))
+                    .flatten()
+                    .into_iter()
+                    .collect()
             }
+        };
+        for (r, rx_port) in receivers {
             self.tally.packets_sent += 1;
             let downstream = self.masters.contains(&from);
             let link = if from == GRANDMASTER {
@@ -1044,6 +1143,7 @@ impl World {
                     arrival + replay_after,
                     EventKind::Packet {
                         to: r,
+                        port: rx_port,
                         from,
                         bytes: bytes.clone(),
                     },
@@ -1053,6 +1153,7 @@ impl World {
                 arrival,
                 EventKind::Packet {
                     to: r,
+                    port: rx_port,
                     from,
                     bytes: bytes.clone(),
                 },

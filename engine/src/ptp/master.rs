@@ -120,6 +120,9 @@ pub struct PtpMaster {
     /// announce receipt timeout has passed, so that it hears a better master
     /// already on the network before it competes with it.
     listening_until: Time,
+    /// For a boundary clock's master port: the grandmaster its slave port
+    /// follows, announced in place of this port's own clock, one step further.
+    parent: Option<MasterDataset>,
     outputs: VecDeque<Output>,
     counters: MasterCounters,
 }
@@ -145,6 +148,7 @@ impl PtpMaster {
             next_token: 0,
             foreign: ForeignMasters::default(),
             listening_until,
+            parent: None,
             outputs: VecDeque::new(),
             counters: MasterCounters::default(),
         }
@@ -165,6 +169,12 @@ impl PtpMaster {
             steps_removed: 0,
             sender: c.port_identity,
         }
+    }
+
+    /// What a boundary clock's master port announces: the grandmaster its slave
+    /// port follows (`None`: this clock itself).
+    pub fn set_parent(&mut self, parent: Option<MasterDataset>) {
+        self.parent = parent;
     }
 
     /// A better master is on the network: stay silent (PASSIVE).
@@ -192,6 +202,7 @@ impl PtpMaster {
             None => msg.to_bytes(),
         };
         self.outputs.push_back(Output::Send {
+            port: 1,
             to,
             event: msg.is_event(),
             bytes,
@@ -234,16 +245,34 @@ impl PtpMaster {
             });
         header.flags.leap61 = leap61;
         header.flags.leap59 = leap59;
+        let gm = self.parent.map_or(
+            (
+                c.priority1,
+                c.clock_quality,
+                c.priority2,
+                c.port_identity.clock_identity,
+                0,
+            ),
+            |p| {
+                (
+                    p.priority1,
+                    p.clock_quality,
+                    p.priority2,
+                    p.grandmaster,
+                    p.steps_removed.saturating_add(1),
+                )
+            },
+        );
         let msg = PtpMessage::new(
             header,
             MessageBody::Announce(AnnounceBody {
                 origin_timestamp: WireTimestamp::from_time(now),
                 current_utc_offset: utc_offset,
-                grandmaster_priority1: c.priority1,
-                grandmaster_clock_quality: c.clock_quality,
-                grandmaster_priority2: c.priority2,
-                grandmaster_identity: c.port_identity.clock_identity,
-                steps_removed: 0,
+                grandmaster_priority1: gm.0,
+                grandmaster_clock_quality: gm.1,
+                grandmaster_priority2: gm.2,
+                grandmaster_identity: gm.3,
+                steps_removed: gm.4,
                 time_source: c.time_source,
             }),
         );
@@ -383,7 +412,9 @@ fn advance(deadline: &mut Time, now: Time, interval: Nanos) {
 impl Node for PtpMaster {
     fn handle_input(&mut self, _now: Time, input: Input<'_>) {
         match input {
-            Input::Packet { from, bytes, rx } => self.handle_packet(from, bytes, rx),
+            Input::Packet {
+                from, bytes, rx, ..
+            } => self.handle_packet(from, bytes, rx),
             Input::TxTimestamp { token, tx } => self.handle_tx_timestamp(token, tx),
             Input::FrameCaptured { .. } | Input::FrameArrived(_) => {}
         }

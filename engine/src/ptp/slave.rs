@@ -209,6 +209,13 @@ impl PtpSlave {
     pub fn in_holdover(&self) -> bool {
         self.in_holdover
     }
+    /// The dataset of the master this port follows, as its Announces state it.
+    pub fn parent(&self) -> Option<MasterDataset> {
+        self.foreign
+            .best()
+            .filter(|d| Some(d.sender) == self.master)
+    }
+
     /// TAI − UTC and the pending leap, as the followed master announces them.
     pub fn utc(&self) -> Option<UtcInfo> {
         self.utc
@@ -685,6 +692,7 @@ impl PtpSlave {
             None => msg.to_bytes(),
         };
         self.outputs.push_back(Output::Send {
+            port: 1,
             to,
             event: true,
             bytes,
@@ -724,6 +732,7 @@ impl PtpSlave {
             None => msg.to_bytes(),
         };
         self.outputs.push_back(Output::Send {
+            port: 1,
             to,
             event: true,
             bytes,

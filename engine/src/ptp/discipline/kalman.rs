@@ -97,6 +97,9 @@ pub struct Kalman {
     /// changed faster than the wander allows for (a temperature shock).
     surprises: u32,
     surprise_side: Option<usize>,
+    /// Updates in a row with one direction's window entirely above the
+    /// prediction and the other's not.
+    lopsided: u32,
 }
 
 /// The smallest residual over the last `FLOOR_WINDOW` measurements.
@@ -140,6 +143,7 @@ impl Kalman {
             recent: Default::default(),
             surprises: 0,
             surprise_side: None,
+            lopsided: 0,
             config,
         }
     }
@@ -244,21 +248,46 @@ impl Kalman {
     }
 
     /// Queueing and a longer path look alike packet by packet; they differ in
-    /// that queueing lets a packet through near the floor now and then. When a
-    /// whole window of both directions stayed well above the prediction, the
-    /// floor itself rose (a reroute): move it up by the smaller excess.
+    /// that queueing lets a packet through near the floor now and then. So a
+    /// whole window without a packet near the prediction says the model is
+    /// wrong. With the smallest residual of each direction, m_sync = e_θ + e_d
+    /// and m_delay = −e_θ + e_d:
+    /// - both high: the path got longer (a reroute); raise d by the smaller;
+    /// - one high, and staying so for another whole window (a step in the
+    ///   path shows in both directions within a packet or two, so a window
+    ///   that has not refreshed yet must not be mistaken for this): the
+    ///   offset and delay estimates drifted apart, as after the master's own
+    ///   time jumped; move both by what the floors say.
     fn follow_a_longer_path(&mut self, hph: f64) {
         let (Some(sync), Some(delay)) = (self.recent[0].floor(), self.recent[1].floor()) else {
             return;
         };
-        let rise = sync.min(delay);
-        if rise > 3.0 * (hph + self.noise_var).sqrt() {
+        let threshold = 3.0 * (hph + self.noise_var).sqrt();
+        if sync.min(delay) > threshold {
+            let rise = sync.min(delay);
             self.x[2] += rise;
             self.p[2][2] += rise * rise / 4.0;
-            for r in &mut self.recent {
-                r.shift(rise);
-            }
+            self.recent[0].shift(rise);
+            self.recent[1].shift(rise);
+            self.lopsided = 0;
+            return;
         }
+        if sync.max(delay) <= threshold {
+            self.lopsided = 0;
+            return;
+        }
+        self.lopsided += 1;
+        if self.lopsided < 2 * FLOOR_WINDOW as u32 {
+            return;
+        }
+        let (e_theta, e_delay) = ((sync - delay) / 2.0, (sync + delay) / 2.0);
+        self.x[0] += e_theta;
+        self.x[2] += e_delay;
+        self.p[0][0] += e_theta * e_theta / 4.0;
+        self.p[2][2] += e_delay * e_delay / 4.0;
+        self.recent[0].shift(sync);
+        self.recent[1].shift(delay);
+        self.lopsided = 0;
     }
 
     fn measure(
