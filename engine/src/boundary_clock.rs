@@ -129,31 +129,19 @@ impl Node for BoundaryClock {
 mod tests {
     use super::*;
     use crate::node::Destination;
-    use crate::ptp::discipline::{DelayWeighting, ServoConfig};
+    use crate::ptp::discipline::ServoConfig;
     use crate::ptp::servo::PiConfig;
-    use crate::ptp::slave::DelayMechanism;
     use crate::ptp::wire::{ClockIdentity, MessageBody, PortIdentity, PtpMessage};
 
     fn bc() -> BoundaryClock {
         let id = ClockIdentity([7; 8]);
-        let slave = SlaveConfig {
-            domain: 0,
-            port_identity: PortIdentity {
+        let slave = SlaveConfig::new(
+            PortIdentity {
                 clock_identity: id,
                 port_number: UPSTREAM_PORT,
             },
-            log_min_delay_req_interval: 0,
-            log_sync_interval: 0,
-            servo: ServoConfig::Pi(PiConfig::hardware()),
-            delay_filter_length: 10,
-            delay_weighting: DelayWeighting::None,
-            sync_receipt_timeout: 3,
-            unicast_delay_req: true,
-            acceptable_masters: vec![],
-            announce_receipt_timeout: 3,
-            security: None,
-            delay_mechanism: DelayMechanism::E2E,
-        };
+            ServoConfig::Pi(PiConfig::hardware()),
+        );
         let mut master = MasterConfig::grandmaster(id, 0, 0);
         master.port_identity.port_number = DOWNSTREAM_PORT;
         master.master_only = true;

@@ -173,7 +173,7 @@ mod tests {
     use super::*;
     use crate::frame::CameraId;
     use crate::ptp::ServoState;
-    use crate::ptp::discipline::{DelayWeighting, ServoConfig};
+    use crate::ptp::discipline::ServoConfig;
     use crate::ptp::servo::PiConfig;
     use crate::ptp::wire::{ClockIdentity, PortIdentity};
 
@@ -183,24 +183,13 @@ mod tests {
             reference_rate: FrameRate::new(50, 1).unwrap(),
             buffer: Nanos::from_millis(100),
             window: Nanos::from_secs(2),
-            ptp: SlaveConfig {
-                domain: 0,
-                port_identity: PortIdentity {
+            ptp: SlaveConfig::new(
+                PortIdentity {
                     clock_identity: ClockIdentity([9; 8]),
                     port_number: 1,
                 },
-                log_min_delay_req_interval: 0,
-                log_sync_interval: 0,
-                servo: ServoConfig::Pi(PiConfig::hardware()),
-                delay_filter_length: 10,
-                delay_weighting: DelayWeighting::None,
-                sync_receipt_timeout: 3,
-                unicast_delay_req: true,
-                acceptable_masters: vec![],
-                announce_receipt_timeout: 3,
-                security: None,
-                delay_mechanism: Default::default(),
-            },
+                ServoConfig::Pi(PiConfig::hardware()),
+            ),
         })
     }
 

@@ -2,7 +2,7 @@
 //! Delay_Req. Its time is its base clock: a grandmaster is the reference.
 
 use super::bmca::{ForeignMasters, MasterDataset};
-use super::security::{AuthError, SecurityAssociation};
+use super::security::{AuthError, SecurityAssociation, decode};
 use super::wire::{
     AnnounceBody, ClockIdentity, ClockQuality, DelayRespBody, FollowUpBody, Header, MessageBody,
     MessageType, PdelayRespBody, PdelayRespFollowUpBody, PortIdentity, PtpMessage, SyncBody,
@@ -311,11 +311,7 @@ impl PtpMaster {
     }
 
     fn handle_packet(&mut self, from: PeerAddr, bytes: &[u8], rx: Time) {
-        let decoded = match &self.config.security {
-            Some(sa) => sa.verify(bytes).map(|v| v.message),
-            None => PtpMessage::decode(bytes).map_err(AuthError::Malformed),
-        };
-        let msg = match decoded {
+        let msg = match decode(self.config.security.as_ref(), bytes) {
             Ok(m) => m,
             Err(AuthError::Malformed(_)) => {
                 self.counters.malformed += 1;

@@ -406,6 +406,18 @@ pub enum ReplayError {
     },
 }
 
+/// Decodes a message, verifying it first when the port has a security
+/// association: the one entry point for everything a port receives.
+pub fn decode(
+    security: Option<&SecurityAssociation>,
+    bytes: &[u8],
+) -> Result<PtpMessage, AuthError> {
+    match security {
+        Some(sa) => sa.verify(bytes).map(|v| v.message),
+        None => PtpMessage::decode(bytes).map_err(AuthError::Malformed),
+    }
+}
+
 /// Anti-replay check on sequenceIds: per (sourcePortIdentity, messageType), the
 /// last sequenceId accepted, and whether a new one comes after it.
 ///

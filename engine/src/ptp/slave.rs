@@ -11,7 +11,7 @@ use super::discipline::{
     self, ClockDiscipline, ClockReading, DelaySample, DelayWeighting, PeerDelaySample, ServoConfig,
     SyncSample, Update,
 };
-use super::security::{AuthError, ReplayWindow, SecurityAssociation};
+use super::security::{AuthError, ReplayWindow, SecurityAssociation, decode};
 use super::servo::{ServoReport, ServoState};
 use super::wire::{
     ClockIdentity, DelayReqBody, FollowUpBody, Header, MessageBody, MessageType, PdelayReqBody,
@@ -47,6 +47,28 @@ pub struct SlaveConfig {
     /// reject replays.
     pub security: Option<SecurityAssociation>,
     pub delay_mechanism: DelayMechanism,
+}
+
+impl SlaveConfig {
+    /// ptp4l's defaults (domain 0, 1 s intervals, moving median of 10, hybrid
+    /// E2E, receipt timeouts of 3) for a port and a servo.
+    pub fn new(port_identity: PortIdentity, servo: ServoConfig) -> Self {
+        SlaveConfig {
+            domain: 0,
+            port_identity,
+            log_min_delay_req_interval: 0,
+            log_sync_interval: 0,
+            servo,
+            delay_filter_length: 10,
+            delay_weighting: DelayWeighting::None,
+            sync_receipt_timeout: 3,
+            unicast_delay_req: true,
+            acceptable_masters: Vec::new(),
+            announce_receipt_timeout: 3,
+            security: None,
+            delay_mechanism: DelayMechanism::E2E,
+        }
+    }
 }
 
 /// How the path delay is measured (IEEE 1588-2019 §11.3, §11.4).
@@ -337,11 +359,7 @@ impl PtpSlave {
     /// port acts on it: authentication, domain, the acceptable-master list and
     /// the replay window. Whatever fails is counted, dropped and alerted.
     fn admit(&mut self, bytes: &[u8]) -> Option<PtpMessage> {
-        let decoded = match &self.config.security {
-            Some(sa) => sa.verify(bytes).map(|v| v.message),
-            None => PtpMessage::decode(bytes).map_err(AuthError::Malformed),
-        };
-        let msg = match decoded {
+        let msg = match decode(self.config.security.as_ref(), bytes) {
             Ok(m) => m,
             Err(AuthError::Malformed(_)) => {
                 self.counters.malformed += 1;
@@ -675,18 +693,24 @@ impl PtpSlave {
                 origin_timestamp: WireTimestamp::from_time(self.clock.time_at(now)),
             }),
         );
-        let token = self.next_token;
-        self.next_token += 1;
+        let to = match self.master_addr {
+            Some(addr) => Destination::Unicast(addr),
+            None => Destination::Multicast,
+        };
+        let token = self.send_event(msg, to);
         self.pdelay_req = Some(PeerDelayRequest {
             seq,
             token,
             t1: None,
             resp: None,
         });
-        let to = match self.master_addr {
-            Some(addr) => Destination::Unicast(addr),
-            None => Destination::Multicast,
-        };
+    }
+
+    /// Sends an event message (signed when authentication is on) and returns
+    /// the id of the transmit timestamp it is owed.
+    fn send_event(&mut self, msg: PtpMessage, to: Destination) -> u64 {
+        let token = self.next_token;
+        self.next_token += 1;
         let bytes = match &self.config.security {
             Some(sa) => sa.sign(&msg),
             None => msg.to_bytes(),
@@ -698,6 +722,7 @@ impl PtpSlave {
             bytes,
             token: Some(TxToken::new(token)),
         });
+        token
     }
 
     fn send_delay_req(&mut self, now: Time) {
@@ -716,27 +741,15 @@ impl PtpSlave {
                 origin_timestamp: WireTimestamp::from_time(self.clock.time_at(now)),
             }),
         );
-        let token = self.next_token;
-        self.next_token += 1;
-        self.delay_req = Some(DelayRequest {
-            seq,
-            token,
-            t3: None,
-        });
         let to = match self.master_addr {
             Some(addr) if self.config.unicast_delay_req => Destination::Unicast(addr),
             _ => Destination::Multicast,
         };
-        let bytes = match &self.config.security {
-            Some(sa) => sa.sign(&msg),
-            None => msg.to_bytes(),
-        };
-        self.outputs.push_back(Output::Send {
-            port: 1,
-            to,
-            event: true,
-            bytes,
-            token: Some(TxToken::new(token)),
+        let token = self.send_event(msg, to);
+        self.delay_req = Some(DelayRequest {
+            seq,
+            token,
+            t3: None,
         });
     }
 }
@@ -756,19 +769,8 @@ mod tests {
 
     fn slave(acceptable: Vec<ClockIdentity>) -> PtpSlave {
         PtpSlave::new(SlaveConfig {
-            domain: 0,
-            port_identity: port(9),
-            log_min_delay_req_interval: 0,
-            log_sync_interval: 0,
-            servo: ServoConfig::Pi(PiConfig::hardware()),
-            delay_filter_length: 10,
-            delay_weighting: DelayWeighting::None,
-            sync_receipt_timeout: 3,
-            unicast_delay_req: true,
             acceptable_masters: acceptable,
-            announce_receipt_timeout: 3,
-            security: None,
-            delay_mechanism: DelayMechanism::E2E,
+            ..SlaveConfig::new(port(9), ServoConfig::Pi(PiConfig::hardware()))
         })
     }
 
