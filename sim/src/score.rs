@@ -63,6 +63,8 @@ pub struct PtpScore {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ClockScore {
     pub clock: String,
+    /// The port's state when the run ended.
+    pub port_state: String,
     pub true_offset_rms_ns: f64,
     pub locked_at_s: Option<f64>,
     pub servo: Option<camsync_engine::ptp::summary::SummaryFigures>,

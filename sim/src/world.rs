@@ -22,6 +22,7 @@ use camsync_engine::hub::{Hub, HubConfig};
 use camsync_engine::node::DropReason;
 use camsync_engine::ptp::discipline::{DelayWeighting, KalmanConfig, ServoConfig};
 use camsync_engine::ptp::master::LeapSecond;
+use camsync_engine::ptp::port_state::PortState;
 use camsync_engine::ptp::security::{IcvAlgorithm, Key, SecurityAssociation};
 use camsync_engine::ptp::servo::{LinregConfig, PiConfig};
 use camsync_engine::ptp::slave::DelayMechanism;
@@ -162,6 +163,7 @@ struct Ptp4lLog {
     window: ServoSummary,
     window_end: i64,
     lines: Vec<String>,
+    state: Option<PortState>,
 }
 
 impl Ptp4lLog {
@@ -186,6 +188,15 @@ impl Ptp4lLog {
             }
         }
     }
+}
+
+/// ptp4l's line prefix: the program and the time in seconds.
+fn ptp4l_stamp(now: i64) -> String {
+    format!(
+        "camsync[{}.{:03}]",
+        now / 1_000_000_000,
+        now % 1_000_000_000 / 1_000_000
+    )
 }
 
 /// The true offset of every disciplined clock from the grandmaster, sampled.
@@ -819,6 +830,7 @@ impl World {
             window: ServoSummary::default(),
             window_end: interval.unwrap_or(0),
             lines: Vec::new(),
+            state: None,
         });
         Ok(())
     }
@@ -914,6 +926,17 @@ impl World {
     fn settle(&mut self, h: usize) {
         while let Some(output) = self.hosts[h].node.node().poll_output() {
             self.handle_output(h, output);
+        }
+        if let Some(log) = self.ptp4l.as_mut().filter(|l| l.host == h)
+            && let Some(state) = self.hosts[h].node.slave().map(|s| s.port_state())
+            && log.state != Some(state)
+        {
+            log.lines.push(format!(
+                "{}: port 1: {} to {state}",
+                ptp4l_stamp(self.now),
+                log.state.map_or("INITIALIZING", |s| s.as_str())
+            ));
+            log.state = Some(state);
         }
         self.reschedule(h);
     }
@@ -1359,6 +1382,10 @@ impl World {
                     let after = s.get(from..).unwrap_or(&[]);
                     ClockScore {
                         clock: self.knobs[h].clock.clone(),
+                        port_state: self.hosts[h]
+                            .node
+                            .slave()
+                            .map_or("-".into(), |s| s.port_state().to_string()),
                         true_offset_rms_ns: rms_of(after),
                         locked_at_s: lock_index[i]
                             .and_then(|k| t.sample_times.get(k))

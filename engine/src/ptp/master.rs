@@ -2,6 +2,7 @@
 //! Delay_Req. Its time is its base clock: a grandmaster is the reference.
 
 use super::bmca::{ForeignMasters, MasterDataset};
+use super::port_state::PortState;
 use super::security::{AuthError, SecurityAssociation, decode};
 use super::wire::{
     AnnounceBody, ClockIdentity, ClockQuality, DelayRespBody, FollowUpBody, Header, MessageBody,
@@ -175,6 +176,17 @@ impl PtpMaster {
     /// port follows (`None`: this clock itself).
     pub fn set_parent(&mut self, parent: Option<MasterDataset>) {
         self.parent = parent;
+    }
+
+    /// The port's state at `now` (its own time).
+    pub fn port_state(&self, now: Time) -> PortState {
+        if now < self.listening_until {
+            PortState::Listening
+        } else if self.is_passive() {
+            PortState::Passive
+        } else {
+            PortState::Master
+        }
     }
 
     /// A better master is on the network: stay silent (PASSIVE).

@@ -5,6 +5,7 @@ pub mod bmca;
 pub mod delay_filter;
 pub mod discipline;
 pub mod master;
+pub mod port_state;
 pub mod profile;
 pub mod security;
 pub mod servo;

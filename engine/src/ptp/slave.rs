@@ -11,6 +11,7 @@ use super::discipline::{
     self, ClockDiscipline, ClockReading, DelaySample, DelayWeighting, PeerDelaySample, ServoConfig,
     SyncSample, Update,
 };
+use super::port_state::PortState;
 use super::security::{AuthError, ReplayWindow, SecurityAssociation, decode};
 use super::servo::{ServoReport, ServoState};
 use super::wire::{
@@ -231,6 +232,17 @@ impl PtpSlave {
     pub fn in_holdover(&self) -> bool {
         self.in_holdover
     }
+    /// The port's state, as ptp4l would report it. In holdover the port has
+    /// lost its master: ptp4l's FAULTY is the nearest of its names.
+    pub fn port_state(&self) -> PortState {
+        match (self.master, self.in_holdover, self.servo_state) {
+            (_, true, _) => PortState::Faulty,
+            (None, false, _) => PortState::Listening,
+            (Some(_), false, ServoState::Locked) => PortState::Slave,
+            (Some(_), false, _) => PortState::Uncalibrated,
+        }
+    }
+
     /// The dataset of the master this port follows, as its Announces state it.
     pub fn parent(&self) -> Option<MasterDataset> {
         self.foreign
@@ -457,6 +469,7 @@ impl PtpSlave {
             self.replay.forget(new);
         }
         self.master = best;
+        self.servo_state = ServoState::Unlocked;
         self.master_addr = None;
         self.half = None;
         self.delay_req = None;
