@@ -5,9 +5,13 @@
 //! on that disciplined time, so everything it stamps and sends is in PTP time,
 //! and announces the grandmaster the slave port follows one step further away.
 //! Each port keeps its own message exchange; transmit tokens are tagged by port
-//! so each timestamp returns to the port that asked.
+//! so each timestamp returns to the port that asked. The master port stays
+//! silent until the slave port is locked (a cluster must not lock to a clock
+//! that is still finding the grandmaster), and restarts its cadence whenever
+//! the slave port steps the clock.
 
 use crate::node::{Input, Node, Output, TxToken};
+use crate::ptp::port_state::PortState;
 use crate::ptp::{MasterConfig, PtpMaster, PtpSlave, SlaveConfig};
 use crate::time::Time;
 
@@ -19,6 +23,9 @@ pub const DOWNSTREAM_PORT: u16 = 2;
 pub struct BoundaryClock {
     upstream: PtpSlave,
     downstream: PtpMaster,
+    /// Whether the master port is serving, and the step count it last saw.
+    serving: bool,
+    steps_seen: u64,
 }
 
 impl BoundaryClock {
@@ -29,7 +36,23 @@ impl BoundaryClock {
         BoundaryClock {
             upstream,
             downstream,
+            serving: false,
+            steps_seen: 0,
         }
+    }
+
+    /// Opens, closes or restarts the master port as the slave port's clock
+    /// locks, loses its master or steps.
+    fn follow_upstream(&mut self, now: Time) {
+        let locked = self.upstream.port_state() == PortState::Slave;
+        let steps = self.upstream.counters().steps;
+        if locked && (!self.serving || steps != self.steps_seen) {
+            let disciplined = self.disciplined(now);
+            self.downstream.restart(disciplined);
+        }
+        self.serving = locked;
+        self.steps_seen = steps;
+        self.downstream.set_parent(self.upstream.parent());
     }
 
     pub fn slave(&self) -> &PtpSlave {
@@ -44,6 +67,10 @@ impl BoundaryClock {
 impl Node for BoundaryClock {
     fn handle_input(&mut self, now: Time, input: Input<'_>) {
         match input {
+            Input::Packet {
+                port: DOWNSTREAM_PORT,
+                ..
+            } if !self.serving => {}
             Input::Packet {
                 port: DOWNSTREAM_PORT,
                 from,
@@ -65,7 +92,7 @@ impl Node for BoundaryClock {
                 from, bytes, rx, ..
             } => {
                 self.upstream.handle_packet(now, from, bytes, rx);
-                self.downstream.set_parent(self.upstream.parent());
+                self.follow_upstream(now);
             }
             Input::TxTimestamp { token, tx } if token.id() & DOWNSTREAM != 0 => {
                 let token = TxToken::new(token.id() & !DOWNSTREAM);
@@ -80,12 +107,13 @@ impl Node for BoundaryClock {
 
     fn handle_timeout(&mut self, now: Time) {
         self.upstream.handle_timeout(now);
-        self.downstream.set_parent(self.upstream.parent());
+        self.follow_upstream(now);
         let disciplined = self.disciplined(now);
-        if self
-            .downstream
-            .poll_timeout()
-            .is_some_and(|d| disciplined >= d)
+        if self.serving
+            && self
+                .downstream
+                .poll_timeout()
+                .is_some_and(|d| disciplined >= d)
         {
             self.downstream.handle_timeout(disciplined);
         }
@@ -95,6 +123,7 @@ impl Node for BoundaryClock {
         let downstream = self
             .downstream
             .poll_timeout()
+            .filter(|_| self.serving)
             .map(|d| self.upstream.clock().base_at(d));
         [self.upstream.poll_timeout(), downstream]
             .into_iter()
@@ -149,9 +178,22 @@ mod tests {
     }
 
     #[test]
-    fn the_master_port_sends_on_port_two_and_gets_its_timestamps_back() {
+    fn the_master_port_is_silent_until_the_slave_port_locks() {
         let mut b = bc();
         b.handle_timeout(Time(0));
+        assert!(std::iter::from_fn(|| b.poll_output()).next().is_none());
+        assert_eq!(
+            b.poll_timeout(),
+            None,
+            "nothing to wake for without a master"
+        );
+    }
+
+    #[test]
+    fn the_master_port_sends_on_port_two_and_gets_its_timestamps_back() {
+        let mut b = bc();
+        // As if the slave port had locked: the master port's own timer fires.
+        b.downstream.handle_timeout(Time(0));
         let out: Vec<_> = std::iter::from_fn(|| b.poll_output()).collect();
         let sync = out
             .into_iter()

@@ -37,6 +37,7 @@ pub struct Hub {
     /// The first index the hub ever collected; earlier frames were never awaited.
     first_index: Option<i64>,
     max_open: usize,
+    released_any: bool,
     outputs: VecDeque<Output>,
 }
 
@@ -52,6 +53,7 @@ impl Hub {
             release_deadline: None,
             first_index: None,
             max_open,
+            released_any: false,
             outputs: VecDeque::new(),
         }
     }
@@ -79,7 +81,20 @@ impl Hub {
         }
         let rate = self.config.reference_rate;
         let k = rate.nearest_index(frame.capture);
-        let first = *self.first_open.get_or_insert(k);
+        let mut first = *self.first_open.get_or_insert(k);
+        // Until the first set goes out, a frame for an earlier instant moves
+        // the start back (the first frame may have come from a camera whose
+        // clock was ahead), within the window.
+        if k < first && !self.released_any && ((first - k) as usize) < self.max_open {
+            for _ in k..first {
+                self.open
+                    .push_front(vec![None; self.config.cameras as usize]);
+            }
+            self.open.truncate(self.max_open);
+            first = k;
+            self.first_open = Some(k);
+            self.first_index = Some(k);
+        }
         self.first_index.get_or_insert(k);
         if k < first {
             let reason = if self.first_index.is_some_and(|f| k >= f) {
@@ -119,6 +134,27 @@ impl Hub {
             if now < deadline {
                 break;
             }
+            if self.open.is_empty() && now - deadline > self.config.window {
+                // Far behind with nothing held (the first frame came from a
+                // clock far in the past, or the hub's clock stepped forward):
+                // skip to the instants still within the window instead of
+                // emitting an empty set for every instant in between.
+                let disciplined = self.slave.clock().time_at(now);
+                let resume = self
+                    .config
+                    .reference_rate
+                    .index_at_or_after(disciplined - self.config.buffer - self.config.window);
+                self.first_open = self.first_open.map(|f| f.max(resume));
+                self.refresh_release_deadline();
+                if self
+                    .release_deadline
+                    .is_some_and(|d| now - d > self.config.window)
+                {
+                    break;
+                }
+                continue;
+            }
+            self.released_any = true;
             let index = self.first_open.expect("a deadline implies an open set");
             let frames = self
                 .open
@@ -238,6 +274,38 @@ mod tests {
         assert_eq!(sets[0].frames[1], None);
         assert_eq!(accounts.len(), 1);
         assert_eq!(accounts[0].reason, AccountReason::Late);
+    }
+
+    #[test]
+    fn a_frame_from_a_clock_far_in_the_past_does_not_flood_empty_sets() {
+        let mut h = hub(1);
+        // A camera whose clock says 1970 + 1 s, on a hub an hour in.
+        h.handle_input(Time(0), Input::FrameArrived(frame(0, 0, 1_000, "50")));
+        let hour = 3_600_000_000_000;
+        h.handle_timeout(Time(hour));
+        let (sets, accounts) = drain(&mut h);
+        // The held frame's set, then a jump to the last window (2 s, 100
+        // instants, released with the camera missing) — not 180,000 sets.
+        assert!(sets.len() <= 102, "{}", sets.len());
+        assert_eq!(sets[0].frames[0].map(|f| f.seq), Some(0));
+        assert!(accounts.is_empty());
+        // The hub carries on from now: the next deadline is near, not an hour back.
+        assert!(
+            h.poll_timeout()
+                .is_some_and(|t| Time(hour) - t < Nanos::from_secs(11))
+        );
+    }
+
+    #[test]
+    fn a_first_frame_from_a_clock_ahead_does_not_make_every_later_frame_late() {
+        let mut h = hub(1);
+        h.handle_input(Time(0), Input::FrameArrived(frame(0, 0, 1_500, "50")));
+        h.handle_input(Time(0), Input::FrameArrived(frame(0, 1, 1_000, "50")));
+        let (_, accounts) = drain(&mut h);
+        assert!(accounts.is_empty(), "{accounts:?}");
+        h.handle_timeout(Time(1_100_000_000));
+        let (sets, _) = drain(&mut h);
+        assert_eq!(sets[0].frames[0].map(|f| f.seq), Some(1));
     }
 
     #[test]

@@ -172,7 +172,7 @@ impl Oscillator {
             if s.local_at(lo) >= target {
                 return lo;
             }
-            if s.local_end() < target {
+            if s.local_end() <= target {
                 continue;
             }
             // Within this segment: invert to first order (want - want*rate; the

@@ -541,9 +541,9 @@ pub enum FaultKind {
     ReplayAttack,
     /// An attacker sends a packet of random bytes every `by` to every port.
     MalformedPackets,
-    /// The target clock's oscillator (every camera's and the hub's, without a
-    /// target) changes frequency by `ppb` — a temperature shock — for the
-    /// duration.
+    /// The target clock's oscillator (every disciplined clock's — cameras, hub,
+    /// boundary clocks — without a target) changes frequency by `ppb`, a
+    /// temperature shock, for the duration.
     FrequencyStep,
     /// A leap second is inserted at `at` (deleted, with `by = "-1s"`): the
     /// grandmaster announces it for 12 hours before, then changes its UTC
@@ -704,14 +704,73 @@ impl Scenario {
         }
         let mut names = vec!["grandmaster".to_string(), "hub".to_string()];
         names.extend((0..cams).map(|i| format!("cam{i}")));
-        for m in &self.masters {
-            if names.contains(&m.name) {
+        for n in self
+            .masters
+            .iter()
+            .map(|m| &m.name)
+            .chain(self.boundary_clocks.iter().map(|b| &b.name))
+        {
+            if names.contains(n) {
+                return Err(at_key("name", format!("the host name `{n}` is taken")));
+            }
+            names.push(n.clone());
+        }
+        for g in &self.cameras {
+            if let Some(b) = &g.behind
+                && !self.boundary_clocks.iter().any(|bc| &bc.name == b)
+            {
                 return Err(at_key(
-                    "name",
-                    format!("the host name `{}` is taken", m.name),
+                    "behind",
+                    format!("no [[boundary_clocks]] entry is named `{b}`"),
                 ));
             }
-            names.push(m.name.clone());
+        }
+        // Oscillators must keep running forward, and every time must fit.
+        let oscillators = std::iter::once(&self.clocks)
+            .chain(std::iter::once(&self.grandmaster))
+            .chain(self.masters.iter().map(|m| &m.oscillator))
+            .chain(self.boundary_clocks.iter().map(|b| &b.oscillator));
+        for o in oscillators {
+            if o.freq_offset_ppm.0 > 1_000.0 {
+                return Err(at_key(
+                    "freq_offset_ppm",
+                    "oscillators are modelled up to ±1000 ppm".into(),
+                ));
+            }
+            if o.wander_ppb.0 > 10_000.0 || o.temperature_ppb.0 > 1e6 {
+                return Err(at_key(
+                    "wander_ppb",
+                    "wander is limited to 10,000 ppb/√s and temperature swings to 1,000,000 ppb"
+                        .into(),
+                ));
+            }
+            if o.initial_offset.ns() > Nanos::from_secs(86_400).0 {
+                return Err(at_key(
+                    "initial_offset",
+                    "an initial offset is limited to a day".into(),
+                ));
+            }
+            for step in &o.steps {
+                if step.at.ns() > self.duration.ns()
+                    || step.by.ns().abs() > Nanos::from_secs(86_400).0
+                {
+                    return Err(at_key(
+                        "steps",
+                        "a phase step must fall within the run and be under a day".into(),
+                    ));
+                }
+                if let Some(c) = &step.clock
+                    && !names.contains(c)
+                {
+                    return Err(at_key("clock", format!("no clock is named `{c}`")));
+                }
+            }
+        }
+        if self.ptp.announce_receipt_timeout == Some(0) {
+            return Err(at_key(
+                "announce_receipt_timeout",
+                "must be at least 1".into(),
+            ));
         }
         let is_master = |n: &str| n == "grandmaster" || self.masters.iter().any(|m| m.name == n);
         for n in &self.ptp.acceptable_masters {
@@ -734,6 +793,18 @@ impl Scenario {
             ));
         }
         for f in &self.faults {
+            if f.at.ns() > self.duration.ns() {
+                return Err(at_key("at", "a fault must start within the run".into()));
+            }
+            if !f.ppb.is_finite() || f.ppb.abs() > 1e6 {
+                return Err(at_key(
+                    "ppb",
+                    "a frequency step is limited to ±1,000,000 ppb".into(),
+                ));
+            }
+            if f.by.ns().abs() > Nanos::from_secs(3_600).0 {
+                return Err(at_key("by", "a step fault is limited to an hour".into()));
+            }
             if f.kind == FaultKind::MalformedPackets && f.by.ns() <= 0 {
                 return Err(at_key(
                     "by",

@@ -168,11 +168,7 @@ struct Ptp4lLog {
 
 impl Ptp4lLog {
     fn record(&mut self, now: i64, r: &ServoReport) {
-        let stamp = format!(
-            "camsync[{}.{:03}]",
-            now / 1_000_000_000,
-            now % 1_000_000_000 / 1_000_000
-        );
+        let stamp = ptp4l_stamp(now);
         let Some(interval) = self.interval else {
             self.lines.push(format!("{stamp}: {}", r.ptp4l_line()));
             return;
@@ -1127,7 +1123,8 @@ impl World {
         };
         for (r, rx_port) in receivers {
             self.tally.packets_sent += 1;
-            let downstream = self.masters.contains(&from);
+            // Master-to-slave: from a master, or from a boundary clock's master port.
+            let downstream = self.masters.contains(&from) || self.bc_segment[from] == Some(seg);
             let link = if from == GRANDMASTER {
                 &mut self.hosts[r].down
             } else {

@@ -27,7 +27,13 @@ pub struct RunArgs {
     ptp4l: Option<String>,
     /// With --ptp4l: a summary line (`rms … max … freq … +/- … delay … +/- …`)
     /// every 2^N seconds instead of a line per update, as ptp4l's summary_interval.
-    #[arg(long, value_name = "N", requires = "ptp4l", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "ptp4l",
+        allow_hyphen_values = true,
+        value_parser = clap::value_parser!(i8).range(-7..=16)
+    )]
     summary_interval: Option<i8>,
     /// Write every clock's sampled true offset from the grandmaster as CSV.
     #[arg(long, value_name = "PATH")]

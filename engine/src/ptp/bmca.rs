@@ -97,9 +97,11 @@ impl ForeignMasters {
     /// Forgets masters whose last Announce is older than `receipt_timeout`
     /// announce intervals.
     pub fn expire(&mut self, now: Time, receipt_timeout: u8) {
+        // Every entry has heard at least one Announce: `record` pushes one.
         self.masters.retain(|_, m| {
-            let last = m.heard.last().copied().unwrap_or(Time(i64::MIN / 2));
-            now - last < Nanos(m.interval.0 * receipt_timeout as i64)
+            m.heard
+                .last()
+                .is_some_and(|&last| now - last < Nanos(m.interval.0 * receipt_timeout as i64))
         });
     }
 
@@ -122,10 +124,6 @@ impl ForeignMasters {
             .filter(|m| m.heard.len() >= FOREIGN_MASTER_THRESHOLD)
             .map(|m| m.dataset)
             .min_by(|a, b| a.compare(b))
-    }
-
-    pub fn forget(&mut self, sender: PortIdentity) {
-        self.masters.remove(&sender);
     }
 
     pub fn is_empty(&self) -> bool {

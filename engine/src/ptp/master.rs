@@ -172,6 +172,13 @@ impl PtpMaster {
         }
     }
 
+    /// Starts the Sync and Announce cadence afresh at `now` (a boundary clock's
+    /// master port, when its clock has just been stepped or locked).
+    pub fn restart(&mut self, now: Time) {
+        self.next_sync = now;
+        self.next_announce = now;
+    }
+
     /// What a boundary clock's master port announces: the grandmaster its slave
     /// port follows (`None`: this clock itself).
     pub fn set_parent(&mut self, parent: Option<MasterDataset>) {

@@ -310,6 +310,10 @@ impl PtpSlave {
         let source = msg.header.source_port_identity;
         match &msg.body {
             MessageBody::Announce(body) => {
+                let interval = Nanos::from_log2_secs(msg.header.log_message_interval.clamp(-7, 7));
+                self.foreign
+                    .record(MasterDataset::from_announce(body, source), interval, now);
+                self.select_master(now);
                 if self.master == Some(source) && msg.header.flags.current_utc_offset_valid {
                     // UTC bookkeeping only: PTP time is TAI and never jumps,
                     // whatever the leap flags say.
@@ -319,10 +323,6 @@ impl PtpSlave {
                         leap59: msg.header.flags.leap59,
                     });
                 }
-                let interval = Nanos::from_log2_secs(msg.header.log_message_interval.clamp(-7, 7));
-                self.foreign
-                    .record(MasterDataset::from_announce(body, source), interval, now);
-                self.select_master(now);
             }
             MessageBody::Sync(body) if self.accept_master(source) => {
                 self.master_addr = Some(from);
@@ -368,8 +368,11 @@ impl PtpSlave {
     }
 
     /// Decodes a packet and applies every rule a message must pass before the
-    /// port acts on it: authentication, domain, the acceptable-master list and
-    /// the replay window. Whatever fails is counted, dropped and alerted.
+    /// port acts on it: authentication, domain, and for what comes from masters
+    /// (Announce, Sync, Follow_Up, our Delay_Resp) the acceptable-master list
+    /// and the replay window. Peer-delay answers come from the link peer, not
+    /// a master, and are matched by sequence id instead. Whatever fails is
+    /// counted, dropped and alerted.
     fn admit(&mut self, bytes: &[u8]) -> Option<PtpMessage> {
         let msg = match decode(self.config.security.as_ref(), bytes) {
             Ok(m) => m,
@@ -469,6 +472,7 @@ impl PtpSlave {
             self.replay.forget(new);
         }
         self.master = best;
+        self.utc = None;
         self.servo_state = ServoState::Unlocked;
         self.master_addr = None;
         self.half = None;
@@ -626,14 +630,16 @@ impl PtpSlave {
         self.counters.servo_updates += 1;
         self.servo_state = decision.state;
         if decision.state != ServoState::Unlocked {
-            // Disciplines clamp to ±900 ppm, well inside what the overlay takes.
+            // Disciplines clamp to ptp4l's max_frequency (9e8 ppb), which is
+            // what the overlay accepts.
             let _ = self.clock.set_frequency_ppb(now, decision.frequency_ppb);
         }
         if let Some(step) = decision.step {
             self.clock.step(now, step);
             self.counters.steps += 1;
-            // A Delay_Req stamped before the step no longer describes this clock.
+            // A request stamped before the step no longer describes this clock.
             self.delay_req = None;
+            self.pdelay_req = None;
         }
         self.outputs.push_back(Output::Servo(ServoReport {
             at: self.clock.time_at(now),

@@ -354,7 +354,7 @@ impl Kalman {
                 step,
             },
             offset: Nanos(offset.round() as i64),
-            path_delay: Nanos(self.path_delay_estimate().unwrap_or(0.0).round() as i64),
+            path_delay: Nanos(self.x[2].round() as i64),
         }
     }
 }
@@ -387,7 +387,8 @@ impl ClockDiscipline for Kalman {
     }
 
     fn holdover_frequency(&self) -> Option<f64> {
-        self.at.map(|_| -self.x[1])
+        // Before the estimate has been trusted to steer, it is not worth holding.
+        self.started.then_some(-self.x[1])
     }
 
     fn reset(&mut self, _frequency_ppb: f64) {
