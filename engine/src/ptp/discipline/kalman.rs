@@ -495,25 +495,52 @@ mod tests {
     }
 
     #[test]
-    fn holdover_keeps_the_frequency_without_the_slew() {
+    fn holdover_holds_the_oscillator_estimate_and_nothing_before_it_is_trusted() {
         let mut k = Kalman::new(KalmanConfig::hardware(), Nanos::from_millis(125));
         assert_eq!(k.holdover_frequency(), None);
-        let _ = run(0.0, 0.0, &mut |_| 0.0, 1);
-        let trace = run(12_345.0, 0.0, &mut |_| 0.0, 400);
-        assert!(worst(&trace[200..]) < 20.0);
-        k.first_sync = Some((Time(0), 10.0));
-        assert!(
-            k.measure(
-                ClockReading {
-                    base: Time(0),
-                    disciplined: Time(0)
+        // A base clock 12,345 ppb fast, 3 µs ahead; the overlay is left alone,
+        // so the estimate is the oscillator's own.
+        let ppb = 12_345.0;
+        let base = |t: f64| Time((t + 3_000.0 + ppb * 1e-9 * t).round() as i64);
+        let delay = 10_000.0;
+        let mut first = true;
+        for i in 0..400 {
+            let t = 1e9 + i as f64 * 125e6;
+            let t2 = base(t + delay);
+            let now = ClockReading {
+                base: t2,
+                disciplined: t2,
+            };
+            let _ = k.sync(
+                now,
+                SyncSample {
+                    t1: Time(t as i64),
+                    t2,
+                    t2_base: t2,
+                    correction: ScaledNanos(0),
                 },
-                Direction::Delay,
-                Time(0),
-                10.0
-            )
-            .is_some()
-        );
-        assert!(k.holdover_frequency().is_some());
+            );
+            let t3 = base(t + 1e6);
+            let now = ClockReading {
+                base: t3,
+                disciplined: t3,
+            };
+            let _ = k.delay(
+                now,
+                DelaySample {
+                    t3,
+                    t3_base: t3,
+                    t4: Time((t + 1e6 + delay) as i64),
+                    correction: ScaledNanos(0),
+                },
+            );
+            if first {
+                // One exchange: an estimate exists but has not steered yet.
+                assert_eq!(k.holdover_frequency(), None);
+                first = false;
+            }
+        }
+        let held = k.holdover_frequency().expect("trusted by now");
+        assert!((held + ppb).abs() < 1.0, "held {held} ppb");
     }
 }
