@@ -15,7 +15,9 @@ pub mod hub;
 pub mod node;
 pub mod overlay_clock;
 pub mod ptp;
+pub mod rtp;
 pub mod time;
+pub mod timecode;
 
 pub use frame_rate::FrameRate;
 pub use node::{Destination, Input, Node, Output, PeerAddr, TxToken};
