@@ -1,12 +1,13 @@
 //! The sync hub: collects stamped frames from every camera and releases frame sets
-//! on a reference cadence, after a fixed buffer delay (the adaptive buffer comes
-//! later and is measured against this one).
+//! on a reference cadence, each a buffer delay after its reference instant (the
+//! delay chosen by a `ReleaseDelay` policy: fixed, NetEq-style or adaptive).
 //!
 //! Each frame goes to the reference instant nearest its stamp; when two frames of
 //! one camera land on the same instant (a faster camera, a duplicate) the nearer
 //! one stays. Every frame that reaches the hub ends in exactly one place: a frame
 //! set, or a `FrameAccount` with the reason it is in none.
 
+use crate::buffer::{self, BufferConfig, ReleaseDelay};
 use crate::frame::{AccountReason, FrameAccount, FrameMeta, FrameSet};
 use crate::frame_rate::FrameRate;
 use crate::node::{Input, Node, Output};
@@ -18,8 +19,8 @@ use std::collections::VecDeque;
 pub struct HubConfig {
     pub cameras: u16,
     pub reference_rate: FrameRate,
-    /// Sets are released this long after their reference instant.
-    pub buffer: Nanos,
+    /// When sets are released after their reference instant.
+    pub buffer: BufferConfig,
     /// Frames stamped further ahead of the oldest open set than this are refused,
     /// which bounds the hub's memory.
     pub window: Nanos,
@@ -29,6 +30,7 @@ pub struct HubConfig {
 pub struct Hub {
     config: HubConfig,
     slave: PtpSlave,
+    release: Box<dyn ReleaseDelay + Send>,
     /// Open sets, indexed from `first_open`.
     open: VecDeque<Vec<Option<FrameMeta>>>,
     first_open: Option<i64>,
@@ -47,6 +49,7 @@ impl Hub {
         let max_open = (config.window.0 / period).max(1) as usize;
         Hub {
             slave: PtpSlave::new(config.ptp.clone()),
+            release: buffer::build(&config.buffer, config.cameras),
             config,
             open: VecDeque::new(),
             first_open: None,
@@ -69,7 +72,7 @@ impl Hub {
 
     fn refresh_release_deadline(&mut self) {
         self.release_deadline = self.first_open.map(|first| {
-            let due = self.config.reference_rate.frame_time(first) + self.config.buffer;
+            let due = self.config.reference_rate.frame_time(first) + self.release.target();
             self.slave.clock().base_at(due)
         });
     }
@@ -143,7 +146,7 @@ impl Hub {
                 let resume = self
                     .config
                     .reference_rate
-                    .index_at_or_after(disciplined - self.config.buffer - self.config.window);
+                    .index_at_or_after(disciplined - self.release.target() - self.config.window);
                 self.first_open = self.first_open.map(|f| f.max(resume));
                 self.refresh_release_deadline();
                 if self
@@ -179,7 +182,11 @@ impl Node for Hub {
                 from, bytes, rx, ..
             } => self.slave.handle_packet(now, from, bytes, rx),
             Input::TxTimestamp { token, tx } => self.slave.handle_tx_timestamp(token, tx),
-            Input::FrameArrived(frame) => self.handle_frame(frame),
+            Input::FrameArrived(frame) => {
+                let delay = self.slave.clock().time_at(now) - frame.capture;
+                self.release.observe(frame.camera, delay, now);
+                self.handle_frame(frame)
+            }
             Input::FrameCaptured { .. } => {}
         }
         self.refresh_release_deadline();
@@ -217,7 +224,7 @@ mod tests {
         Hub::new(HubConfig {
             cameras,
             reference_rate: FrameRate::new(50, 1).unwrap(),
-            buffer: Nanos::from_millis(100),
+            buffer: BufferConfig::Fixed(Nanos::from_millis(100)),
             window: Nanos::from_secs(2),
             ptp: SlaveConfig::new(
                 PortIdentity {

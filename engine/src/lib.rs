@@ -7,6 +7,7 @@
 //! live driver.
 
 pub mod boundary_clock;
+pub mod buffer;
 pub mod camera_agent;
 pub mod clock;
 pub mod frame;

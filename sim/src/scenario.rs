@@ -427,9 +427,46 @@ fn ptp_locked() -> SyncMode {
 #[serde(deny_unknown_fields)]
 pub struct HubSpec {
     pub reference_rate: Rate,
-    /// Fixed buffer: sets are released this long after their reference instant.
+    /// The fixed buffer's delay: sets are released this long after their
+    /// reference instant.
     #[serde(default = "default_buffer")]
     pub buffer: PosDur,
+    /// "fixed" (the `buffer` above), "neteq" or "adaptive".
+    #[serde(default = "fixed_policy")]
+    pub policy: BufferPolicy,
+    /// The longest the neteq and adaptive policies may wait.
+    #[serde(default = "default_max_latency")]
+    pub max_latency: PosDur,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum BufferPolicy {
+    Fixed,
+    Neteq,
+    Adaptive,
+}
+
+impl std::str::FromStr for BufferPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "fixed" => Ok(BufferPolicy::Fixed),
+            "neteq" => Ok(BufferPolicy::Neteq),
+            "adaptive" => Ok(BufferPolicy::Adaptive),
+            _ => Err(format!(
+                "unknown buffer `{s}`: use fixed, neteq or adaptive"
+            )),
+        }
+    }
+}
+
+fn fixed_policy() -> BufferPolicy {
+    BufferPolicy::Fixed
+}
+
+fn default_max_latency() -> PosDur {
+    PosDur(Nanos::from_millis(500))
 }
 
 fn default_buffer() -> PosDur {

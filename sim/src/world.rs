@@ -9,13 +9,14 @@ use crate::latency::LatencySampler;
 use crate::oscillator::{Oscillator, OscillatorParams};
 use crate::rng::{Seeds, Stream};
 use crate::scenario::{
-    DelayMechanismName, DelayRespMode, FaultKind, FaultSpec, OscillatorSpec, Scenario, ServoKind,
-    SyncMode, TimestampingMode, TsprocMode,
+    BufferPolicy, DelayMechanismName, DelayRespMode, FaultKind, FaultSpec, OscillatorSpec,
+    Scenario, ServoKind, SyncMode, TimestampingMode, TsprocMode,
 };
 use crate::score::{AlignScore, ClockScore, PtpScore, Score, quantile};
 use crate::trace::Trace;
 use crate::truth::FrameTruth;
 use camsync_engine::boundary_clock::BoundaryClock;
+use camsync_engine::buffer::{AdaptiveConfig, BufferConfig};
 use camsync_engine::camera_agent::{CameraAgent, CameraConfig, CaptureTiming};
 use camsync_engine::frame::{AccountReason, FrameMeta, FrameSet};
 use camsync_engine::hub::{Hub, HubConfig};
@@ -497,7 +498,16 @@ impl World {
         let hub_config = HubConfig {
             cameras: cameras as u16,
             reference_rate: scenario.hub.reference_rate.0,
-            buffer: scenario.hub.buffer.nanos(),
+            buffer: match scenario.hub.policy {
+                BufferPolicy::Fixed => BufferConfig::Fixed(scenario.hub.buffer.nanos()),
+                BufferPolicy::Neteq => BufferConfig::NetEq {
+                    max: scenario.hub.max_latency.nanos(),
+                },
+                BufferPolicy::Adaptive => BufferConfig::Adaptive(AdaptiveConfig::for_frame_period(
+                    scenario.hub.reference_rate.0.period(),
+                    scenario.hub.max_latency.nanos(),
+                )),
+            },
             window: Nanos::from_secs(10),
             ptp: slave_config(HUB),
         };

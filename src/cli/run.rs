@@ -21,6 +21,9 @@ pub struct RunArgs {
     /// Override the scenario's servo: pi, linreg or camsync.
     #[arg(long, value_name = "SERVO")]
     servo: Option<camsync_sim::scenario::ServoKind>,
+    /// Override the hub's buffer policy: fixed, neteq or adaptive.
+    #[arg(long, value_name = "POLICY")]
+    buffer: Option<camsync_sim::scenario::BufferPolicy>,
     /// Print one clock's servo updates on stderr as ptp4l -m does
     /// (`master offset N s2 freq +F path delay D`), e.g. `--ptp4l cam0`.
     #[arg(long, value_name = "CLOCK")]
@@ -62,6 +65,9 @@ pub fn run(args: RunArgs, quiet: bool) -> u8 {
             );
             return EXIT_BAD_INPUT;
         }
+    }
+    if let Some(policy) = args.buffer {
+        scenario.hub.policy = policy;
     }
     let seed = args.seed.unwrap_or(scenario.seed);
     let replay = replay_line(&args, seed);
@@ -148,7 +154,11 @@ fn replay_line(args: &RunArgs, seed: u64) -> String {
         .servo
         .map(|s| format!(" --servo {}", format!("{s:?}").to_lowercase()))
         .unwrap_or_default();
-    format!("camsync run{file} --seed {seed}{servo}")
+    let buffer = args
+        .buffer
+        .map(|b| format!(" --buffer {}", format!("{b:?}").to_lowercase()))
+        .unwrap_or_default();
+    format!("camsync run{file} --seed {seed}{servo}{buffer}")
 }
 
 fn print_summary(s: &Score, wall: f64) {
