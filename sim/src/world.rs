@@ -12,7 +12,7 @@ use crate::scenario::{
     BufferPolicy, DelayMechanismName, DelayRespMode, FaultKind, FaultSpec, OscillatorSpec,
     Scenario, ServoKind, SyncMode, TimestampingMode, TsprocMode,
 };
-use crate::score::{AlignScore, ClockScore, PtpScore, Score, quantile};
+use crate::score::{AlignScore, BufferScore, ClockScore, PtpScore, Score, quantile};
 use crate::trace::Trace;
 use crate::truth::FrameTruth;
 use camsync_engine::boundary_clock::BoundaryClock;
@@ -263,6 +263,9 @@ struct Tally {
     max_alignment_error: i64,
     max_stamp_error: i64,
     added_latency_ns: Vec<i64>,
+    /// Per reference instant, the delay after it at which its last frame
+    /// arrived: what a perfect fixed buffer would have had to wait.
+    needed_delay: std::collections::BTreeMap<i64, i64>,
 }
 
 pub struct World {
@@ -283,6 +286,8 @@ pub struct World {
     asymmetry: i64,
     ptp_loss: f64,
     transparent_clocks: bool,
+    reference_rate: FrameRate,
+    buffer_policy: BufferPolicy,
     video_loss: f64,
     faults: Vec<FaultSpec>,
     /// The host each fault strikes.
@@ -659,6 +664,8 @@ impl World {
             asymmetry: scenario.network.asymmetry.ns(),
             ptp_loss: scenario.network.loss.0,
             transparent_clocks: scenario.network.transparent_clocks,
+            reference_rate: scenario.hub.reference_rate.0,
+            buffer_policy: scenario.hub.policy,
             video_loss: scenario.video.loss.0,
             faults: scenario.faults.clone(),
             fault_targets,
@@ -885,6 +892,12 @@ impl World {
                     self.settle(to);
                 }
                 EventKind::FrameArrival(meta) => {
+                    // What the oracle needs: how long after its reference
+                    // instant (true PTP time) each set's last frame arrived.
+                    let k = self.reference_rate.nearest_index(meta.capture);
+                    let waited = self.reference_time() - self.reference_rate.frame_time(k).0;
+                    let needed = self.tally.needed_delay.entry(k).or_insert(i64::MIN);
+                    *needed = (*needed).max(waited);
                     let local = self.hosts[HUB].osc.local_at(self.now);
                     self.trace
                         .record(3, self.now)
@@ -1423,7 +1436,9 @@ impl World {
             added_latency_p50_ms: quantile(&latency, 0.5),
             added_latency_p99_ms: quantile(&latency, 0.99),
         };
+        let buffer = self.buffer_score(&latency);
         Score {
+            buffer,
             scenario: self.scenario_name,
             seed: self.seed,
             duration_s: self.duration as f64 / 1e9,
@@ -1437,6 +1452,33 @@ impl World {
 }
 
 impl World {
+    /// The buffer against its oracle: per 10 s window, the smallest fixed delay
+    /// that would have completed 99.9 % of that window's sets (ground truth:
+    /// when each set's last frame truly arrived).
+    fn buffer_score(&self, latency_ms: &[f64]) -> BufferScore {
+        const WINDOW_NS: i64 = 10_000_000_000;
+        let period = self.reference_rate.period().0.max(1);
+        let per_window = (WINDOW_NS / period).max(1) as usize;
+        let needed: Vec<i64> = self.tally.needed_delay.values().copied().collect();
+        let mut oracle_ms = Vec::with_capacity(needed.len());
+        for chunk in needed.chunks(per_window) {
+            let mut sorted: Vec<f64> = chunk.iter().map(|&n| n as f64 / 1e6).collect();
+            sorted.sort_by(f64::total_cmp);
+            let q = quantile(&sorted, 0.999);
+            oracle_ms.extend(std::iter::repeat_n(q, chunk.len()));
+        }
+        oracle_ms.sort_by(f64::total_cmp);
+        let p50 = quantile(latency_ms, 0.5);
+        let oracle_p50 = quantile(&oracle_ms, 0.5);
+        BufferScore {
+            policy: format!("{:?}", self.buffer_policy).to_lowercase(),
+            added_latency_p50_ms: p50,
+            added_latency_p99_ms: quantile(latency_ms, 0.99),
+            oracle_latency_p50_ms: oracle_p50,
+            latency_vs_oracle: if oracle_p50 > 0.0 { p50 / oracle_p50 } else { 0.0 },
+        }
+    }
+
     /// Seconds from the end of the last fault until every clock stays below the
     /// lock threshold to the end of the run.
     fn recovery(&self) -> Option<f64> {
