@@ -1475,7 +1475,11 @@ impl World {
             added_latency_p50_ms: p50,
             added_latency_p99_ms: quantile(latency_ms, 0.99),
             oracle_latency_p50_ms: oracle_p50,
-            latency_vs_oracle: if oracle_p50 > 0.0 { p50 / oracle_p50 } else { 0.0 },
+            latency_vs_oracle: if oracle_p50 > 0.0 {
+                p50 / oracle_p50
+            } else {
+                0.0
+            },
         }
     }
 
