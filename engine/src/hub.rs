@@ -77,7 +77,7 @@ impl Hub {
         });
     }
 
-    fn handle_frame(&mut self, frame: FrameMeta) {
+    fn handle_frame(&mut self, now: Time, frame: FrameMeta) {
         let cam = frame.camera.0 as usize;
         if frame.camera.0 >= self.config.cameras {
             return self.account(frame, AccountReason::UnknownCamera);
@@ -124,8 +124,16 @@ impl Hub {
                 self.account(frame, AccountReason::Superseded);
             }
             _ => {
+                let first_of_camera = held.is_none();
                 if let Some(displaced) = held.replace(frame) {
                     self.account(displaced, AccountReason::Superseded);
+                }
+                // The set just became complete: tell the buffer how long after
+                // its instant that took (the delay that matters is the set's,
+                // the last camera's).
+                if first_of_camera && self.open[slot].iter().all(Option::is_some) {
+                    let completion = self.slave.clock().time_at(now) - reference;
+                    self.release.observe_set(completion, now);
                 }
             }
         }
@@ -185,7 +193,7 @@ impl Node for Hub {
             Input::FrameArrived(frame) => {
                 let delay = self.slave.clock().time_at(now) - frame.capture;
                 self.release.observe(frame.camera, delay, now);
-                self.handle_frame(frame)
+                self.handle_frame(now, frame)
             }
             Input::FrameCaptured { .. } => {}
         }

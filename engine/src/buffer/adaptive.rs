@@ -1,9 +1,11 @@
-//! camsync's adaptive buffer. Per camera, a forgetting histogram of arrival
-//! delays gives a high quantile; the release delay is the worst camera's plus a
-//! guard. A frame later than the current delay raises it at once (a set must
-//! not go out without it twice); the delay comes down only slowly — at most one
-//! frame period per second — and only while the quantile stays below it, so it
-//! never oscillates. The operator's maximum bounds it.
+//! camsync's adaptive buffer. A forgetting histogram of how long after their
+//! instant sets became complete (the joint delay: the last camera's) gives a
+//! high quantile; the release delay is that plus a guard. A frame later than
+//! the current delay raises it at once (a set must not go out without it
+//! twice); the delay comes down only slowly — at most one frame period per
+//! second — and only while the quantile stays below it, so it never
+//! oscillates. It starts at the operator's maximum and, once a warm-up of sets
+//! has been seen, drops straight to what they need. The maximum bounds it.
 
 use super::ReleaseDelay;
 use crate::frame::CameraId;
@@ -32,8 +34,10 @@ impl AdaptiveConfig {
     }
 }
 
-/// Forgetting per observation: an effective memory of about 2,000 frames.
+/// Forgetting per observation: an effective memory of about 2,000 sets.
 const FORGET: f64 = 0.9995;
+/// Sets seen before the first jump down from the maximum.
+const WARM_UP: u32 = 200;
 /// The share of frames the delay is chosen to cover.
 const QUANTILE: f64 = 0.999;
 
@@ -62,21 +66,22 @@ impl CameraDelays {
 #[derive(Clone, Debug)]
 pub struct AdaptiveBuffer {
     config: AdaptiveConfig,
-    cameras: Vec<CameraDelays>,
+    /// Completion delays of sets (one histogram: the joint delay).
+    sets: CameraDelays,
+    seen: u32,
     target: Nanos,
     last_descent: Option<Time>,
 }
 
 impl AdaptiveBuffer {
-    pub fn new(config: AdaptiveConfig, cameras: u16) -> Self {
+    pub fn new(config: AdaptiveConfig, _cameras: u16) -> Self {
         let buckets = (config.max_latency.0 / config.bucket.0.max(1)).max(1) as usize;
         AdaptiveBuffer {
-            cameras: (0..cameras)
-                .map(|_| CameraDelays {
-                    histogram: vec![0.0; buckets],
-                    total: 0.0,
-                })
-                .collect(),
+            sets: CameraDelays {
+                histogram: vec![0.0; buckets],
+                total: 0.0,
+            },
+            seen: 0,
             // Start at the maximum and come down as the delays are learned.
             target: config.max_latency,
             last_descent: None,
@@ -85,35 +90,20 @@ impl AdaptiveBuffer {
     }
 
     fn wanted(&self) -> Option<Nanos> {
-        self.cameras
-            .iter()
-            .filter_map(|c| c.quantile(QUANTILE, self.config.bucket))
-            .max()
+        self.sets
+            .quantile(QUANTILE, self.config.bucket)
             .map(|q| (q + self.config.guard).min(self.config.max_latency))
     }
-}
 
-impl ReleaseDelay for AdaptiveBuffer {
-    fn observe(&mut self, camera: CameraId, delay: Nanos, now: Time) {
-        let Some(c) = self.cameras.get_mut(camera.0 as usize) else {
-            return;
-        };
-        let last = c.histogram.len() - 1;
-        let index = ((delay.0.max(0) / self.config.bucket.0.max(1)) as usize).min(last);
-        for p in &mut c.histogram {
-            *p *= FORGET;
-        }
-        c.total = c.total * FORGET + 1.0;
-        c.histogram[index] += 1.0;
-        // A frame later than the delay: rise at once.
-        let needed = (delay + self.config.guard).min(self.config.max_latency);
-        if needed > self.target {
-            self.target = needed;
+    /// Moves the delay down toward what the sets need, no faster than allowed.
+    fn descend(&mut self, now: Time) {
+        let Some(wanted) = self.wanted() else { return };
+        if self.seen == WARM_UP {
+            // The first estimate: leave the maximum at once.
+            self.target = self.target.min(wanted);
             self.last_descent = Some(now);
             return;
         }
-        // Otherwise come down toward the quantile, no faster than allowed.
-        let Some(wanted) = self.wanted() else { return };
         let since = self.last_descent.map_or(Nanos::ZERO, |t| now - t);
         if wanted < self.target && since > Nanos::ZERO {
             let step = Nanos(
@@ -125,6 +115,32 @@ impl ReleaseDelay for AdaptiveBuffer {
             }
         } else if self.last_descent.is_none() || wanted >= self.target {
             self.last_descent = Some(now);
+        }
+    }
+}
+
+impl ReleaseDelay for AdaptiveBuffer {
+    fn observe(&mut self, _camera: CameraId, delay: Nanos, now: Time) {
+        // A frame later than the delay: rise at once.
+        let needed = (delay + self.config.guard).min(self.config.max_latency);
+        if needed > self.target {
+            self.target = needed;
+            self.last_descent = Some(now);
+        }
+    }
+
+    fn observe_set(&mut self, completion: Nanos, now: Time) {
+        let c = &mut self.sets;
+        let last = c.histogram.len() - 1;
+        let index = ((completion.0.max(0) / self.config.bucket.0.max(1)) as usize).min(last);
+        for p in &mut c.histogram {
+            *p *= FORGET;
+        }
+        c.total = c.total * FORGET + 1.0;
+        c.histogram[index] += 1.0;
+        self.seen = self.seen.saturating_add(1);
+        if self.seen >= WARM_UP {
+            self.descend(now);
         }
     }
 
@@ -154,6 +170,7 @@ mod tests {
             now += frame;
             let d = Nanos::from_millis(8 + (i * 7 % 5));
             b.observe(CameraId((i % 2) as u16), d, now);
+            b.observe_set(d, now);
         }
         let settled = b.target();
         assert!(settled <= Nanos::from_millis(14), "{settled}");
@@ -182,6 +199,5 @@ mod tests {
         let mut b = buffer();
         b.observe(CameraId(0), Nanos::from_secs(3), Time(0));
         assert_eq!(b.target(), Nanos::from_millis(500));
-        b.observe(CameraId(9), Nanos::from_secs(3), Time(0));
     }
 }

@@ -20,6 +20,8 @@ pub use neteq::NetEqBuffer;
 /// reached the hub, both on the hub's PTP-disciplined clock.
 pub trait ReleaseDelay {
     fn observe(&mut self, camera: CameraId, delay: Nanos, now: Time);
+    /// A set became complete `completion` after its reference instant.
+    fn observe_set(&mut self, _completion: Nanos, _now: Time) {}
     /// The delay after a reference instant at which its set is released.
     fn target(&self) -> Nanos;
 }
