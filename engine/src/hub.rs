@@ -49,7 +49,7 @@ impl Hub {
         let max_open = (config.window.0 / period).max(1) as usize;
         Hub {
             slave: PtpSlave::new(config.ptp.clone()),
-            release: buffer::build(&config.buffer, config.cameras),
+            release: buffer::build(&config.buffer),
             config,
             open: VecDeque::new(),
             first_open: None,

@@ -239,9 +239,6 @@ struct OracleHold {
 struct Tally {
     holdover_max_abs: Option<i64>,
     holdover_oracle_max_abs: Option<i64>,
-    packets_suppressed: u64,
-    packets_replayed: u64,
-    malformed_sent: u64,
     /// When another master sent its first Sync after the primary fell silent.
     takeover: Option<i64>,
     /// Messages refused on security grounds.
@@ -743,7 +740,6 @@ impl World {
             bytes[1] = 0x12;
         }
         let bytes: Rc<[u8]> = bytes.into();
-        self.tally.malformed_sent += 1;
         self.trace.record(14, self.now).bytes(&bytes);
         for r in 0..self.hosts.len() {
             self.push(
@@ -1113,7 +1109,6 @@ impl World {
 
     fn transmit(&mut self, from: usize, port: u16, to: Destination, wire: i64, bytes: Rc<[u8]>) {
         if self.silent(from) {
-            self.tally.packets_suppressed += 1;
             self.trace.record(12, self.now);
             return;
         }
@@ -1181,7 +1176,6 @@ impl World {
                 arrival += self.stack_latency.sample(&mut self.hosts[r].nic);
             }
             if from == GRANDMASTER && replay_after > 0 {
-                self.tally.packets_replayed += 1;
                 self.push(
                     arrival + replay_after,
                     EventKind::Packet {

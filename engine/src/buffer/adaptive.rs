@@ -42,12 +42,12 @@ const WARM_UP: u32 = 200;
 const QUANTILE: f64 = 0.999;
 
 #[derive(Clone, Debug)]
-struct CameraDelays {
+struct DelayHistogram {
     histogram: Vec<f64>,
     total: f64,
 }
 
-impl CameraDelays {
+impl DelayHistogram {
     fn quantile(&self, q: f64, bucket: Nanos) -> Option<Nanos> {
         if self.total <= 0.0 {
             return None;
@@ -67,17 +67,17 @@ impl CameraDelays {
 pub struct AdaptiveBuffer {
     config: AdaptiveConfig,
     /// Completion delays of sets (one histogram: the joint delay).
-    sets: CameraDelays,
+    sets: DelayHistogram,
     seen: u32,
     target: Nanos,
     last_descent: Option<Time>,
 }
 
 impl AdaptiveBuffer {
-    pub fn new(config: AdaptiveConfig, _cameras: u16) -> Self {
+    pub fn new(config: AdaptiveConfig) -> Self {
         let buckets = (config.max_latency.0 / config.bucket.0.max(1)).max(1) as usize;
         AdaptiveBuffer {
-            sets: CameraDelays {
+            sets: DelayHistogram {
                 histogram: vec![0.0; buckets],
                 total: 0.0,
             },
@@ -154,10 +154,10 @@ mod tests {
     use super::*;
 
     fn buffer() -> AdaptiveBuffer {
-        AdaptiveBuffer::new(
-            AdaptiveConfig::for_frame_period(Nanos::from_millis(20), Nanos::from_millis(500)),
-            2,
-        )
+        AdaptiveBuffer::new(AdaptiveConfig::for_frame_period(
+            Nanos::from_millis(20),
+            Nanos::from_millis(500),
+        ))
     }
 
     #[test]

@@ -44,10 +44,10 @@ impl ReleaseDelay for FixedBuffer {
     }
 }
 
-pub fn build(config: &BufferConfig, cameras: u16) -> Box<dyn ReleaseDelay + Send> {
+pub fn build(config: &BufferConfig) -> Box<dyn ReleaseDelay + Send> {
     match *config {
         BufferConfig::Fixed(d) => Box::new(FixedBuffer(d)),
         BufferConfig::NetEq { max } => Box::new(NetEqBuffer::new(max)),
-        BufferConfig::Adaptive(c) => Box::new(AdaptiveBuffer::new(c, cameras)),
+        BufferConfig::Adaptive(c) => Box::new(AdaptiveBuffer::new(c)),
     }
 }

@@ -244,7 +244,7 @@ impl Kalman {
                 if i == j { v.max(1e-9) } else { v }
             })
         });
-        self.follow_a_longer_path(hph);
+        self.recentre_on_floors(hph);
     }
 
     /// Queueing and a longer path look alike packet by packet; they differ in
@@ -258,7 +258,7 @@ impl Kalman {
     ///   that has not refreshed yet must not be mistaken for this): the
     ///   offset and delay estimates drifted apart, as after the master's own
     ///   time jumped; move both by what the floors say.
-    fn follow_a_longer_path(&mut self, hph: f64) {
+    fn recentre_on_floors(&mut self, hph: f64) {
         let (Some(sync), Some(delay)) = (self.recent[0].floor(), self.recent[1].floor()) else {
             return;
         };
