@@ -51,6 +51,31 @@ fn perf_16cam_60fps() {
 }
 
 #[test]
+fn buffer_gauss() {
+    replay("scenarios/buffer/gauss.toml");
+}
+
+#[test]
+fn buffer_heavy_tail() {
+    replay("scenarios/buffer/heavy-tail.toml");
+}
+
+#[test]
+fn buffer_bursts() {
+    replay("scenarios/buffer/bursts.toml");
+}
+
+#[test]
+fn buffer_step_up() {
+    replay("scenarios/buffer/step-up.toml");
+}
+
+#[test]
+fn buffer_step_down() {
+    replay("scenarios/buffer/step-down.toml");
+}
+
+#[test]
 fn ptp_clean_hw() {
     replay("scenarios/ptp/clean-hw.toml");
 }

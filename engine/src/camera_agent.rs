@@ -91,6 +91,7 @@ impl CameraAgent {
             capture,
             rate: self.rate,
             lock: self.slave.servo_state(),
+            uncertainty: self.slave.time_uncertainty(raw),
         }));
         self.seq += 1;
         capture

@@ -4,11 +4,13 @@
 //! timestamping noise. The engine's nodes run unchanged against simulated time,
 //! and the run is scored against ground truth only the simulator knows.
 
+pub mod buffer_tally;
 pub mod latency;
 pub mod oscillator;
 pub mod rng;
 pub mod scenario;
 pub mod score;
+pub mod switcher;
 pub mod trace;
 pub mod truth;
 pub mod units;

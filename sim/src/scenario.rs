@@ -326,6 +326,21 @@ pub struct VideoSpec {
     /// Capture to arrival at the hub: readout, encode, transport.
     pub latency: LatencySpec,
     pub loss: Probability,
+    /// The chance that the network delivers a frame twice.
+    pub duplicate: Probability,
+    /// Congestion bursts on the hub's port that every camera's video shares.
+    pub bursts: Option<BurstSpec>,
+}
+
+/// Bursts of congestion: they start at random (on average `every` apart),
+/// last `length`, and delay every frame sent meanwhile by an extra 50–100 %
+/// of `extra`.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BurstSpec {
+    pub every: PosDur,
+    pub length: PosDur,
+    pub extra: PosDur,
 }
 
 impl Default for VideoSpec {
@@ -337,6 +352,8 @@ impl Default for VideoSpec {
                 sigma: NonNeg(0.5),
             },
             loss: Probability(0.0),
+            duplicate: Probability(0.0),
+            bursts: None,
         }
     }
 }
@@ -437,6 +454,39 @@ pub struct HubSpec {
     /// The longest the neteq and adaptive policies may wait.
     #[serde(default = "default_max_latency")]
     pub max_latency: PosDur,
+    /// Which frame an instant shows: "nearest" or "latest-before".
+    #[serde(default)]
+    pub rule: RuleName,
+    /// For latest-before: how far after an instant a stamp still counts as
+    /// before it.
+    #[serde(default = "default_tolerance")]
+    pub tolerance: PosDur,
+    /// A camera's frame missing at the deadline: "partial" (release without
+    /// it), "wait" (hold the set up to `max_latency`) or "repeat" (show its
+    /// previous frame, flagged).
+    #[serde(default)]
+    pub missing: MissingName,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleName {
+    #[default]
+    Nearest,
+    LatestBefore,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MissingName {
+    #[default]
+    Partial,
+    Wait,
+    Repeat,
+}
+
+fn default_tolerance() -> PosDur {
+    PosDur(Nanos::from_micros(100))
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -561,6 +611,13 @@ pub struct FaultSpec {
     /// The size of a frequency step.
     #[serde(default)]
     pub ppb: f64,
+    /// The multiplier of a video-jitter step.
+    #[serde(default = "unit_factor")]
+    pub factor: f64,
+}
+
+fn unit_factor() -> f64 {
+    1.0
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -586,6 +643,9 @@ pub enum FaultKind {
     /// grandmaster announces it for 12 hours before, then changes its UTC
     /// offset. PTP time must not jump.
     LeapSecond,
+    /// Every camera's video path queues `factor` times as long (the delay
+    /// above its floor): a jitter step up (factor > 1) or down (< 1).
+    VideoJitter,
 }
 
 impl FaultSpec {
@@ -839,6 +899,12 @@ impl Scenario {
                     "a frequency step is limited to ±1,000,000 ppb".into(),
                 ));
             }
+            if !(f.factor.is_finite() && f.factor > 0.0 && f.factor <= 100.0) {
+                return Err(at_key(
+                    "factor",
+                    "a jitter factor must lie in (0, 100]".into(),
+                ));
+            }
             if f.by.ns().abs() > Nanos::from_secs(3_600).0 {
                 return Err(at_key("by", "a step fault is limited to an hour".into()));
             }
@@ -853,6 +919,14 @@ impl Scenario {
             {
                 return Err(at_key("target", format!("no host is named `{t}`")));
             }
+        }
+        if let Some(b) = &self.video.bursts
+            && (b.every.ns() == 0 || b.length.ns() == 0)
+        {
+            return Err(at_key(
+                "bursts",
+                "bursts need `every` and `length` above 0".into(),
+            ));
         }
         for (section, keys) in &self.expect {
             for (key, bound) in keys {

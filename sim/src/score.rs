@@ -13,7 +13,16 @@ pub struct Score {
     pub ptp: PtpScore,
     pub align: AlignScore,
     pub buffer: BufferScore,
+    pub switch: SwitchScore,
     pub expect: ExpectVerdict,
+}
+
+/// The simulator's program switcher (see `switcher.rs`).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SwitchScore {
+    pub cuts: u64,
+    /// Cuts whose incoming picture was not from the set's instant.
+    pub bad_cuts: u64,
 }
 
 /// The hub's buffer against an oracle that knew every arrival in advance.
@@ -26,6 +35,14 @@ pub struct BufferScore {
     /// the sets of its 10 s window; the median over sets.
     pub oracle_latency_p50_ms: f64,
     pub latency_vs_oracle: f64,
+    /// Seconds from a jitter step up until the first whole second of complete
+    /// sets (the worst step's); null without a step up.
+    pub reconverge_s: Option<f64>,
+    /// After a jitter step down: the fastest fall of the added latency over
+    /// one second, and how often it rose by over 1 ms (sampled each second
+    /// for a minute). Null without a step down.
+    pub max_descent_ms_per_s: Option<f64>,
+    pub rises_after_step_down: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -105,6 +122,17 @@ pub struct AlignScore {
     pub frames_in_flight_at_end: u64,
     /// Must be 0: frames neither in a set nor accounted with a reason.
     pub unaccounted_frames: u64,
+    /// Second copies of frames already received (counted apart: the first
+    /// copy is where the frame is accounted).
+    pub duplicate_frames: u64,
+    /// Frames in a set that, by the hub's rule applied to their true capture
+    /// instant, belong to another instant beyond their stamp's stated
+    /// uncertainty.
+    pub wrong_assignments: u64,
+    /// Camera slots released without a frame, and slots the repeat policy
+    /// filled with a previous frame.
+    pub missing_slots: u64,
+    pub concealed_slots: u64,
     /// Release time minus reference instant, over sets (true PTP time).
     pub added_latency_p50_ms: f64,
     pub added_latency_p99_ms: f64,
@@ -145,10 +173,16 @@ impl Score {
                 utc_offset_s: Some(0.0),
                 ..Default::default()
             },
+            buffer: BufferScore {
+                reconverge_s: Some(0.0),
+                max_descent_ms_per_s: Some(0.0),
+                rises_after_step_down: Some(0),
+                ..Default::default()
+            },
             ..Default::default()
         }
         .to_json();
-        matches!(section, "ptp" | "align" | "buffer")
+        matches!(section, "ptp" | "align" | "buffer" | "switch")
             && template
                 .get(section)
                 .and_then(|s| s.get(name))

@@ -5,21 +5,23 @@
 //! at their exact true send and arrival times read through each host's oscillator
 //! (plus timestamping noise), and scores the run against ground truth.
 
+use crate::buffer_tally::{BufferTally, SetRecord};
 use crate::latency::LatencySampler;
 use crate::oscillator::{Oscillator, OscillatorParams};
 use crate::rng::{Seeds, Stream};
 use crate::scenario::{
-    BufferPolicy, DelayMechanismName, DelayRespMode, FaultKind, FaultSpec, OscillatorSpec,
-    Scenario, ServoKind, SyncMode, TimestampingMode, TsprocMode,
+    BufferPolicy, BurstSpec, DelayMechanismName, DelayRespMode, FaultKind, FaultSpec, MissingName,
+    OscillatorSpec, RuleName, Scenario, ServoKind, SyncMode, TimestampingMode, TsprocMode,
 };
-use crate::score::{AlignScore, BufferScore, ClockScore, PtpScore, Score, quantile};
+use crate::score::{AlignScore, BufferScore, ClockScore, PtpScore, Score, SwitchScore, quantile};
+use crate::switcher::Switcher;
 use crate::trace::Trace;
 use crate::truth::FrameTruth;
 use camsync_engine::boundary_clock::BoundaryClock;
 use camsync_engine::buffer::{AdaptiveConfig, BufferConfig};
 use camsync_engine::camera_agent::{CameraAgent, CameraConfig, CaptureTiming};
-use camsync_engine::frame::{AccountReason, FrameMeta, FrameSet};
-use camsync_engine::hub::{Hub, HubConfig};
+use camsync_engine::frame::{AccountReason, FrameMeta, FrameSet, RepeatReason, Slot};
+use camsync_engine::hub::{AlignRule, Hub, HubConfig, MissingPolicy};
 use camsync_engine::node::DropReason;
 use camsync_engine::ptp::discipline::{DelayWeighting, KalmanConfig, ServoConfig};
 use camsync_engine::ptp::master::LeapSecond;
@@ -259,10 +261,49 @@ struct Tally {
     misaligned_sets: u64,
     max_alignment_error: i64,
     max_stamp_error: i64,
-    added_latency_ns: Vec<i64>,
-    /// Per reference instant, the delay after it at which its last frame
-    /// arrived: what a perfect fixed buffer would have had to wait.
-    needed_delay: std::collections::BTreeMap<i64, i64>,
+    duplicates: u64,
+    wrong_assignments: u64,
+    concealed_slots: u64,
+    missing_slots: u64,
+}
+
+/// Congestion bursts on the video path, drawn as the run goes.
+struct Bursts {
+    spec: BurstSpec,
+    rng: Stream,
+    /// The current or next burst.
+    start: i64,
+    end: i64,
+}
+
+impl Bursts {
+    fn new(spec: BurstSpec, mut rng: Stream) -> Self {
+        let start = Self::gap(&spec, &mut rng);
+        Bursts {
+            start,
+            end: start + spec.length.ns(),
+            spec,
+            rng,
+        }
+    }
+
+    fn gap(spec: &BurstSpec, rng: &mut Stream) -> i64 {
+        let u: f64 = rng.random();
+        (-(1.0 - u).ln() * spec.every.ns() as f64).round() as i64
+    }
+
+    /// The extra delay of a frame sent at `t` (times come in order).
+    fn extra_at(&mut self, t: i64) -> i64 {
+        while t >= self.end {
+            self.start = self.end + Self::gap(&self.spec, &mut self.rng);
+            self.end = self.start + self.spec.length.ns();
+        }
+        if t < self.start {
+            return 0;
+        }
+        let share = self.rng.random_range(0.5..=1.0);
+        (self.spec.extra.ns() as f64 * share).round() as i64
+    }
 }
 
 pub struct World {
@@ -284,8 +325,13 @@ pub struct World {
     ptp_loss: f64,
     transparent_clocks: bool,
     reference_rate: FrameRate,
+    rule: AlignRule,
     buffer_policy: BufferPolicy,
     video_loss: f64,
+    video_duplicate: f64,
+    bursts: Option<Bursts>,
+    buffers: BufferTally,
+    switcher: Switcher,
     faults: Vec<FaultSpec>,
     /// The host each fault strikes.
     fault_targets: Vec<usize>,
@@ -497,9 +543,22 @@ impl World {
             video,
         );
         let cameras = scenario.camera_count();
+        let rule = match scenario.hub.rule {
+            RuleName::Nearest => AlignRule::Nearest,
+            RuleName::LatestBefore => AlignRule::LatestBefore {
+                tolerance: scenario.hub.tolerance.nanos(),
+            },
+        };
         let hub_config = HubConfig {
             cameras: cameras as u16,
             reference_rate: scenario.hub.reference_rate.0,
+            rule,
+            missing: match scenario.hub.missing {
+                MissingName::Partial => MissingPolicy::Partial,
+                MissingName::Wait => MissingPolicy::Wait,
+                MissingName::Repeat => MissingPolicy::Repeat,
+            },
+            max_latency: scenario.hub.max_latency.nanos(),
             buffer: match scenario.hub.policy {
                 BufferPolicy::Fixed => BufferConfig::Fixed(scenario.hub.buffer.nanos()),
                 BufferPolicy::Neteq => BufferConfig::NetEq {
@@ -662,8 +721,19 @@ impl World {
             ptp_loss: scenario.network.loss.0,
             transparent_clocks: scenario.network.transparent_clocks,
             reference_rate: scenario.hub.reference_rate.0,
+            rule,
             buffer_policy: scenario.hub.policy,
             video_loss: scenario.video.loss.0,
+            video_duplicate: scenario.video.duplicate.0,
+            bursts: scenario
+                .video
+                .bursts
+                .map(|b| Bursts::new(b, seeds.stream("video/bursts"))),
+            buffers: BufferTally::new(scenario.hub.reference_rate.0.period().0),
+            switcher: Switcher::new(
+                scenario.hub.reference_rate.0.as_f64().round() as i64,
+                seeds.stream("switcher"),
+            ),
             faults: scenario.faults.clone(),
             fault_targets,
             starts,
@@ -890,10 +960,9 @@ impl World {
                 EventKind::FrameArrival(meta) => {
                     // What the oracle needs: how long after its reference
                     // instant (true PTP time) each set's last frame arrived.
-                    let k = self.reference_rate.nearest_index(meta.capture);
+                    let k = self.rule.index(self.reference_rate, meta.capture);
                     let waited = self.reference_time() - self.reference_rate.frame_time(k).0;
-                    let needed = self.tally.needed_delay.entry(k).or_insert(i64::MIN);
-                    *needed = (*needed).max(waited);
+                    self.buffers.arrival(k, waited);
                     let local = self.hosts[HUB].osc.local_at(self.now);
                     self.trace
                         .record(3, self.now)
@@ -1044,8 +1113,16 @@ impl World {
                     self.truth.take(meta.camera.0 as usize, meta.seq);
                     return;
                 }
-                let delay = host.video_latency.sample(&mut host.video);
-                self.push(self.now + delay, EventKind::FrameArrival(meta));
+                let copies =
+                    if self.video_duplicate > 0.0 && host.video.random_bool(self.video_duplicate) {
+                        2
+                    } else {
+                        1
+                    };
+                for _ in 0..copies {
+                    let delay = self.video_delay(h);
+                    self.push(self.now + delay, EventKind::FrameArrival(meta));
+                }
             }
             Output::FrameSet(set) => self.score_set(&set),
             Output::FrameAccounted(a) => {
@@ -1054,9 +1131,18 @@ impl World {
                     .u64(a.frame.camera.0 as u64)
                     .u64(a.frame.seq)
                     .u64(a.reason as u64);
+                if a.reason == AccountReason::Duplicate {
+                    // A second copy: the first is where the frame is counted.
+                    self.tally.duplicates += 1;
+                    return;
+                }
                 self.truth.take(a.frame.camera.0 as usize, a.frame.seq);
                 match a.reason {
-                    AccountReason::Late => self.tally.late += 1,
+                    AccountReason::Duplicate => {}
+                    AccountReason::Late => {
+                        tracing::trace!(at_s = self.now as f64 / 1e9, "late frame");
+                        self.tally.late += 1
+                    }
                     AccountReason::Superseded => self.tally.superseded += 1,
                     AccountReason::OutOfWindow | AccountReason::UnknownCamera => {
                         self.tally.dropped += 1
@@ -1206,25 +1292,74 @@ impl World {
         self.push(at, EventKind::FreeRunCapture { host: h, rate, n });
     }
 
+    /// How long a frame sent now by host `h` takes to reach the hub: its
+    /// path's draw, its queueing scaled by any jitter step, plus any burst.
+    fn video_delay(&mut self, h: usize) -> i64 {
+        let factor: f64 = self
+            .faults
+            .iter()
+            .filter(|f| f.kind == FaultKind::VideoJitter && f.active(self.now))
+            .map(|f| f.factor)
+            .product();
+        let host = &mut self.hosts[h];
+        let mut delay = host.video_latency.sample(&mut host.video);
+        if factor != 1.0 {
+            let floor = host.video_latency.floor().min(delay);
+            delay = floor + ((delay - floor) as f64 * factor).round() as i64;
+        }
+        if let Some(b) = &mut self.bursts {
+            delay += b.extra_at(self.now);
+        }
+        delay
+    }
+
     fn score_set(&mut self, set: &FrameSet) {
         let gm = self.reference_time();
         let latency = gm - set.reference.0;
         self.trace
             .record(9, self.now)
             .i64(set.index)
-            .u64(set.frames.iter().flatten().count() as u64);
+            .u64(set.placed().count() as u64);
         self.tally.sets += 1;
-        self.tally.added_latency_ns.push(latency);
-        if set.is_complete() {
+        let complete = set.is_complete();
+        tracing::trace!(
+            at_s = self.now as f64 / 1e9,
+            latency_ms = latency as f64 / 1e6,
+            complete = set.is_complete(),
+            "frame set"
+        );
+        if complete {
             self.tally.complete_sets += 1;
         }
+        self.buffers.released(
+            set.index,
+            SetRecord {
+                released: self.now,
+                latency,
+                complete,
+            },
+        );
         let mut misaligned = false;
-        for frame in set.frames.iter().flatten() {
+        let mut truths = vec![None; set.slots.len()];
+        for (c, slot) in set.slots.iter().enumerate() {
+            let frame = match slot {
+                Slot::Frame(f) => f,
+                Slot::Repeat(_, RepeatReason::Concealment) => {
+                    self.tally.concealed_slots += 1;
+                    continue;
+                }
+                Slot::Repeat(_, RepeatReason::RateConversion) => continue,
+                Slot::Missing(_) => {
+                    self.tally.missing_slots += 1;
+                    continue;
+                }
+            };
             self.tally.frames_in_sets += 1;
             self.trace.u64(frame.seq);
             let Some(truth) = self.truth.take(frame.camera.0 as usize, frame.seq) else {
                 continue;
             };
+            truths[c] = Some(truth);
             let error = (truth - set.reference.0).abs();
             self.tally.max_alignment_error = self.tally.max_alignment_error.max(error);
             self.tally.max_stamp_error = self
@@ -1236,10 +1371,20 @@ impl World {
             if 2 * error as i128 * rate.num() as i128 > rate.den() as i128 * 1_000_000_000 {
                 misaligned = true;
             }
+            // Wrong: no instant the stamp's stated uncertainty allows is this
+            // set's, by the hub's own rule applied to the true capture.
+            if let Some(u) = frame.uncertainty {
+                let lo = self.rule.index(self.reference_rate, Time(truth - u.0));
+                let hi = self.rule.index(self.reference_rate, Time(truth + u.0));
+                if !(lo..=hi).contains(&set.index) {
+                    self.tally.wrong_assignments += 1;
+                }
+            }
         }
         if misaligned {
             self.tally.misaligned_sets += 1;
         }
+        self.switcher.on_set(set, |c| truths[c]);
     }
 
     /// The grandmaster the slaves are meant to follow now: the best master that
@@ -1302,7 +1447,7 @@ impl World {
         self.push(now + self.sample_interval, EventKind::Sample);
     }
 
-    fn score(self) -> Score {
+    fn score(mut self) -> Score {
         let t = &self.tally;
         let hold = (self.lock_hold / self.sample_interval).max(1) as usize;
         let lock_index: Vec<Option<usize>> = t
@@ -1342,7 +1487,12 @@ impl World {
                 delay_n += 1;
             }
         }
-        let mut latency: Vec<f64> = t.added_latency_ns.iter().map(|&n| n as f64 / 1e6).collect();
+        let mut latency: Vec<f64> = self
+            .buffers
+            .sets
+            .iter()
+            .map(|s| s.latency as f64 / 1e6)
+            .collect();
         latency.sort_by(f64::total_cmp);
         let outstanding = self.truth.outstanding();
         let accounted = t.frames_in_sets + t.late + t.dropped + t.superseded + outstanding;
@@ -1427,12 +1577,20 @@ impl World {
             superseded_frames: t.superseded,
             frames_in_flight_at_end: outstanding,
             unaccounted_frames: t.frames_captured.abs_diff(accounted),
+            duplicate_frames: t.duplicates,
+            wrong_assignments: t.wrong_assignments,
+            missing_slots: t.missing_slots,
+            concealed_slots: t.concealed_slots,
             added_latency_p50_ms: quantile(&latency, 0.5),
             added_latency_p99_ms: quantile(&latency, 0.99),
         };
         let buffer = self.buffer_score(&latency);
         Score {
             buffer,
+            switch: SwitchScore {
+                cuts: self.switcher.cuts,
+                bad_cuts: self.switcher.bad_cuts,
+            },
             scenario: self.scenario_name,
             seed: self.seed,
             duration_s: self.duration as f64 / 1e9,
@@ -1446,24 +1604,37 @@ impl World {
 }
 
 impl World {
-    /// The buffer against its oracle: per 10 s window, the smallest fixed delay
-    /// that would have completed 99.9 % of that window's sets (ground truth:
-    /// when each set's last frame truly arrived).
-    fn buffer_score(&self, latency_ms: &[f64]) -> BufferScore {
-        const WINDOW_NS: i64 = 10_000_000_000;
-        let period = self.reference_rate.period().0.max(1);
-        let per_window = (WINDOW_NS / period).max(1) as usize;
-        let needed: Vec<i64> = self.tally.needed_delay.values().copied().collect();
-        let mut oracle_ms = Vec::with_capacity(needed.len());
-        for chunk in needed.chunks(per_window) {
-            let mut sorted: Vec<f64> = chunk.iter().map(|&n| n as f64 / 1e6).collect();
-            sorted.sort_by(f64::total_cmp);
-            let q = quantile(&sorted, 0.999);
-            oracle_ms.extend(std::iter::repeat_n(q, chunk.len()));
-        }
-        oracle_ms.sort_by(f64::total_cmp);
+    /// The buffer against its oracle (see `BufferTally`), and how it met the
+    /// jitter steps of the run.
+    fn buffer_score(&mut self, latency_ms: &[f64]) -> BufferScore {
         let p50 = quantile(latency_ms, 0.5);
-        let oracle_p50 = quantile(&oracle_ms, 0.5);
+        let oracle_p50 = self.buffers.oracle_p50_ms();
+        // A step up is a jitter fault starting with factor > 1 or ending with
+        // factor < 1; a step down the other way round.
+        let mut ups = Vec::new();
+        let mut downs = Vec::new();
+        for f in self
+            .faults
+            .iter()
+            .filter(|f| f.kind == FaultKind::VideoJitter)
+        {
+            let (start, end) = f.window();
+            let (at_start, at_end) = if f.factor > 1.0 {
+                (&mut ups, &mut downs)
+            } else {
+                (&mut downs, &mut ups)
+            };
+            at_start.push(start);
+            if end < self.duration {
+                at_end.push(end);
+            }
+        }
+        let descent = downs.iter().map(|&d| self.buffers.descent_after(d)).fold(
+            None,
+            |acc: Option<(f64, u64)>, (f, r)| {
+                Some(acc.map_or((f, r), |(af, ar)| (af.max(f), ar + r)))
+            },
+        );
         BufferScore {
             policy: format!("{:?}", self.buffer_policy).to_lowercase(),
             added_latency_p50_ms: p50,
@@ -1474,6 +1645,9 @@ impl World {
             } else {
                 0.0
             },
+            reconverge_s: self.buffers.reconverge_s(&ups),
+            max_descent_ms_per_s: descent.map(|d| d.0),
+            rises_after_step_down: descent.map(|d| d.1),
         }
     }
 

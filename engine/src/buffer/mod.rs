@@ -26,7 +26,7 @@ pub trait ReleaseDelay {
     fn target(&self) -> Nanos;
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum BufferConfig {
     Fixed(Nanos),
     NetEq { max: Nanos },

@@ -154,6 +154,8 @@ pub struct PtpSlave {
     clock: OverlayClock,
     discipline: Box<dyn ClockDiscipline + Send>,
     servo_state: ServoState,
+    /// The last measured offset from the master, and when (base time).
+    last_offset: Option<(Nanos, Time)>,
     sync_interval: Nanos,
     /// Base time after which a silent master puts the port in holdover.
     sync_deadline: Option<Time>,
@@ -194,6 +196,7 @@ impl PtpSlave {
             config,
             clock: OverlayClock::identity(),
             servo_state: ServoState::Unlocked,
+            last_offset: None,
             sync_interval,
             sync_deadline: None,
             in_holdover: false,
@@ -222,6 +225,19 @@ impl PtpSlave {
     }
     pub fn servo_state(&self) -> ServoState {
         self.servo_state
+    }
+
+    /// How far a time read from the disciplined clock at base time `now` may
+    /// be from the master's: twice the last measured offset (at least 1 µs),
+    /// growing by 1 µs per second (a 1 ppm frequency error) since it was
+    /// measured. `None` while the servo has not locked: no bound is known.
+    pub fn time_uncertainty(&self, now: Time) -> Option<Nanos> {
+        if self.servo_state != ServoState::Locked {
+            return None;
+        }
+        let (offset, at) = self.last_offset?;
+        let since = (now - at).max(Nanos::ZERO);
+        Some((offset.abs() * 2).max(Nanos::from_micros(1)) + Nanos(since.0 / 1_000))
     }
     pub fn counters(&self) -> SlaveCounters {
         self.counters
@@ -629,6 +645,7 @@ impl PtpSlave {
         let decision = update.decision;
         self.counters.servo_updates += 1;
         self.servo_state = decision.state;
+        self.last_offset = Some((update.offset, now));
         if decision.state != ServoState::Unlocked {
             // Disciplines clamp to ptp4l's max_frequency (9e8 ppb), which is
             // what the overlay accepts.
