@@ -105,8 +105,9 @@ pub struct AlignScore {
     pub frame_sets: u64,
     pub complete_sets: u64,
     pub complete_ratio: f64,
-    /// Sets holding a frame whose true capture instant is more than half that
-    /// camera's frame period from the set's reference instant.
+    /// Sets holding a frame whose true capture instant is more than half a
+    /// frame period (the camera's, or the cadence's if longer) from the set's
+    /// reference instant.
     pub misaligned_frame_sets: u64,
     /// The largest |true capture instant − reference instant| of any member.
     pub max_alignment_error_ns: f64,

@@ -1366,9 +1366,18 @@ impl World {
                 .tally
                 .max_stamp_error
                 .max((frame.capture.0 - truth).abs());
-            // More than half a frame period off: exactly, 2|e|·num > den·1e9.
-            let rate = frame.rate;
-            if 2 * error as i128 * rate.num() as i128 > rate.den() as i128 * 1_000_000_000 {
+            // More than half a frame period off — the camera's, or the
+            // cadence's when that is longer (a faster camera's nearest frame
+            // can be half the cadence away): exactly, 2|e|·num > den·1e9.
+            let rate = if frame.rate.period() >= self.reference_rate.period() {
+                frame.rate
+            } else {
+                self.reference_rate
+            };
+            // Beyond the stamp's stated uncertainty (a lost frame leaves its
+            // neighbour exactly half a period away, give or take the noise).
+            let beyond = (error - frame.uncertainty.map_or(0, |u| u.0)).max(0);
+            if 2 * beyond as i128 * rate.num() as i128 > rate.den() as i128 * 1_000_000_000 {
                 misaligned = true;
             }
             // Wrong: no instant the stamp's stated uncertainty allows is this
