@@ -1633,7 +1633,11 @@ impl World {
             } else {
                 (&mut downs, &mut ups)
             };
-            at_start.push(start);
+            // A fault from the first instant is the run's starting regime,
+            // not a step.
+            if start > 0 {
+                at_start.push(start);
+            }
             if end < self.duration {
                 at_end.push(end);
             }

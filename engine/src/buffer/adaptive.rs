@@ -51,15 +51,17 @@ impl AdaptiveConfig {
             // second of releases ever falls by more than a period.
             descent_per_second: Nanos(period.0 - period.0 / 20),
             bucket: Nanos::from_micros(250),
-            quantile: 0.9994,
+            quantile: 0.9995,
             memory: 300 * per_second,
         }
     }
 }
 
+/// How many tail sets the prior on the tail's mean excess is worth.
+const PRIOR_SETS: f64 = 14.0;
 /// Sets above the 0.99 quantile before the histogram alone may raise the
-/// delay (2,000 sets in all, 40 s at 50 fps).
-const TRUSTED_TAIL: f64 = 20.0;
+/// delay (5,000 sets in all, 100 s at 50 fps).
+const TRUSTED_TAIL: f64 = 50.0;
 /// Two late sets this close (in sets) are a shift, not a tail.
 const LATE_PAIR_SPAN: u64 = 50;
 /// Recent completion delays kept for step detection: five seconds' worth at
@@ -95,6 +97,19 @@ impl ForgettingHistogram {
         self.next_weight = 1.0;
     }
 
+    /// Moves every weight from bucket i to floor + (i − floor)·scale.
+    fn rescale(&mut self, floor: f64, scale: f64) {
+        let last = self.weights.len() - 1;
+        let mut moved = vec![0.0; self.weights.len()];
+        for (i, &w) in self.weights.iter().enumerate() {
+            if w > 0.0 {
+                let x = floor + (i as f64 + 0.5 - floor) * scale;
+                moved[(x.max(0.0) as usize).min(last)] += w;
+            }
+        }
+        self.weights = moved;
+    }
+
     fn add(&mut self, bucket: usize) {
         let i = bucket.min(self.weights.len() - 1);
         self.weights[i] += self.next_weight;
@@ -122,12 +137,18 @@ impl ForgettingHistogram {
             // Bucket i spans [i, i + 1): its middle is i + 0.5 buckets.
             excess += w * (i as f64 + 0.5 - u as f64);
         }
-        let mean_excess = if mass > 0.0 { excess / mass } else { 0.0 };
+        let newest = self.next_weight * self.forget;
+        let tail_sets = (mass / newest).max(1.0);
+        // Just after a restart the tail holds a set or two, whose mean excess
+        // says little: it is blended with a prior — the exponential tail
+        // through the median and the threshold — worth PRIOR_SETS tail sets.
+        let observed = if mass > 0.0 { excess / mass } else { 0.0 };
+        let median = self.quantile(0.5)? as f64 - 0.5;
+        let prior = (u as f64 - median).max(0.0) / (0.5 / (1.0 - THRESHOLD)).ln();
+        let mean_excess = (observed * tail_sets + prior * PRIOR_SETS) / (tail_sets + PRIOR_SETS);
         // An upper bound rather than the estimate: the mean excess of n tail
         // sets is uncertain by about 1/√n of itself, which is large just
         // after a restart and small once minutes of sets are in.
-        let newest = self.next_weight * self.forget;
-        let tail_sets = (mass / newest).max(1.0);
         let margin = 1.0 + 1.0 / tail_sets.sqrt();
         let ratio = ((1.0 - THRESHOLD) / (1.0 - q)).ln();
         Some((u as f64 + mean_excess * margin * ratio, tail_sets))
@@ -161,6 +182,8 @@ pub struct AdaptiveBuffer {
     last_late: Option<(u64, Nanos)>,
     target: Nanos,
     last_descent: Option<Time>,
+    /// Sets released in a row with a delivering camera's frame missing.
+    short_releases: u32,
 }
 
 impl AdaptiveBuffer {
@@ -174,6 +197,7 @@ impl AdaptiveBuffer {
             // Start at the maximum and come down as the delays are learned.
             target: config.max_latency,
             last_descent: None,
+            short_releases: 0,
             config,
         }
     }
@@ -210,6 +234,34 @@ impl AdaptiveBuffer {
         }
     }
 
+    /// The median of the last `sets` completion delays, in buckets.
+    fn recent_median(&self, sets: usize) -> f64 {
+        let mut last: Vec<i64> = self.recent.iter().rev().take(sets).map(|d| d.0).collect();
+        last.sort_unstable();
+        last.get(last.len() / 2)
+            .map_or(0.0, |&d| d as f64 / self.config.bucket.0.max(1) as f64)
+    }
+
+    /// The delays stepped up: stretch the histogram about its floor so that its
+    /// median lands on the recent sets' median. A change of load scales the
+    /// queueing above a fixed floor, so the learned shape — above all its
+    /// tail, which takes minutes to learn — carries over to the new regime
+    /// at once; what is not a scaling is caught by the late-pair rule and
+    /// forgotten with time.
+    fn rescale_to(&mut self, recent_median: f64) {
+        let (Some(floor), Some(median)) = (self.sets.quantile(0.001), self.sets.quantile(0.5))
+        else {
+            return;
+        };
+        let floor = floor as f64 - 1.0;
+        let median = median as f64 - 0.5;
+        if median - floor <= 0.0 {
+            return;
+        }
+        let scale = ((recent_median - floor) / (median - floor)).clamp(0.05, 20.0);
+        self.sets.rescale(floor, scale);
+    }
+
     /// A regime change in the recent sets (odds under steady delays: about
     /// 10^-40 for a step down, 10^-60 for a step up).
     fn detect_step(&mut self, now: Time) {
@@ -224,8 +276,10 @@ impl AdaptiveBuffer {
                 .filter(|&&d| self.bucket_of(d) >= high)
                 .count();
             if 2 * above >= RECENT_UP {
-                // Up at once to what the new regime's first sets ask for.
-                self.restart_from_recent(RECENT_UP);
+                // The latest half are the new regime's; up at once to what
+                // the stretched histogram asks for.
+                let m = self.recent_median(RECENT_UP / 2);
+                self.rescale_to(m);
                 if let Some((wanted, _)) = self.wanted() {
                     self.rise_to(wanted, now);
                 }
@@ -244,14 +298,12 @@ impl AdaptiveBuffer {
             .filter(|&&d| self.bucket_of(d) + 1 < median)
             .count();
         if below as f64 >= STEP_DOWN_SHARE * RECENT as f64 {
-            // From the recent sets of the new regime: those below the median.
-            self.sets.clear();
-            for i in 0..self.recent.len() {
-                let b = self.bucket_of(self.recent[i]);
-                if b + 1 < median {
-                    self.sets.add(b);
-                }
-            }
+            // Down, there is time: the delay descends slowly, and the new
+            // regime's own sets make the histogram anew while it does. Nine
+            // in ten below the median leaves at most the oldest fifth of the
+            // recent sets from before the step: the newest four fifths are
+            // the new regime's, tail included.
+            self.restart_from_recent(RECENT * 4 / 5);
         }
     }
 
@@ -263,10 +315,10 @@ impl AdaptiveBuffer {
         };
         if wanted >= self.target {
             // The estimate wobbles as sets come in: only a clear rise (a
-            // tenth) from a histogram with a tail to stand on moves the delay
-            // up; late sets are guarded against by the late-pair rule, so the
-            // release schedule does not bounce after a restart.
-            if trusted && wanted > self.target + Nanos(self.target.0 / 10) {
+            // quarter) from a histogram with a tail to stand on moves the
+            // delay up; late sets are guarded against by the late-pair rule,
+            // so the release schedule does not bounce after a restart.
+            if trusted && wanted > self.target + Nanos(self.target.0 / 4) {
                 self.rise_to(wanted, now);
             }
             self.last_descent = Some(now);
@@ -289,8 +341,8 @@ impl ReleaseDelay for AdaptiveBuffer {
 
     fn observe_set(&mut self, completion: Nanos, now: Time) {
         self.seen += 1;
-        if completion + self.config.guard > self.target {
-            // Late (or nearly): a second one soon after is a shift.
+        if completion > self.target {
+            // Late: a second one soon after is a shift.
             let needed = completion + self.config.guard;
             if let Some((at, before)) = self.last_late
                 && self.seen - at <= LATE_PAIR_SPAN
@@ -308,6 +360,21 @@ impl ReleaseDelay for AdaptiveBuffer {
         self.recent.push_back(completion);
         self.detect_step(now);
         self.follow(now);
+    }
+
+    fn observe_release(&mut self, on_time: bool, now: Time) {
+        // Two sets in a row released without a frame they awaited: the
+        // delays have jumped, and waiting for the late frames to say by how
+        // much costs more sets. Up by half at once; the late frames refine it.
+        if on_time {
+            self.short_releases = 0;
+            return;
+        }
+        self.short_releases += 1;
+        if self.short_releases == 2 {
+            let up = self.target + Nanos(self.target.0 / 2);
+            self.rise_to(up, now);
+        }
     }
 
     fn target(&self) -> Nanos {
@@ -349,7 +416,7 @@ mod tests {
         }
         let settled = b.target();
         assert!(
-            settled >= Nanos::from_millis(12) && settled <= Nanos::from_millis(14),
+            settled >= Nanos::from_millis(12) && settled <= Nanos::from_millis(17),
             "{settled}"
         );
     }
@@ -361,7 +428,8 @@ mod tests {
         let steady = |base: i64| move |i: usize| base + (i as i64 % 3) * 1_000_000;
         feed(&mut b, &mut now, 10_000, steady(30_000_000));
         let settled = b.target();
-        assert!(settled <= Nanos::from_millis(34), "{settled}");
+        // An exponential tail on a bounded spread is conservative.
+        assert!(settled <= Nanos::from_millis(35), "{settled}");
         feed(&mut b, &mut now, 1, |_| 80_000_000);
         assert_eq!(b.target(), settled, "a tail");
         feed(&mut b, &mut now, 1, |_| 60_000_000);
@@ -381,7 +449,7 @@ mod tests {
             assert!(previous - t <= Nanos::from_micros(400));
             previous = t;
         }
-        assert!(b.target() <= Nanos::from_millis(14), "{}", b.target());
+        assert!(b.target() <= Nanos::from_millis(16), "{}", b.target());
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub trait ReleaseDelay {
     fn observe(&mut self, camera: CameraId, delay: Nanos, now: Time);
     /// A set became complete `completion` after its reference instant.
     fn observe_set(&mut self, _completion: Nanos, _now: Time) {}
+    /// A set was released; `on_time` when no delivering camera's frame was
+    /// still awaited.
+    fn observe_release(&mut self, _on_time: bool, _now: Time) {}
     /// The delay after a reference instant at which its set is released.
     fn target(&self) -> Nanos;
 }

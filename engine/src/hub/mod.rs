@@ -309,6 +309,8 @@ impl Hub {
     fn release_slots(&mut self, now: Time, set: &OpenSet, index: i64) -> Vec<Slot> {
         let mut slots = Vec::with_capacity(set.frames.len());
         let mut missing = 0;
+        // Frames of cameras that are delivering: the buffer was too short.
+        let mut awaited = 0;
         for (c, frame) in set.frames.iter().enumerate() {
             let slot = match frame {
                 Some(f) => Slot::Frame(*f),
@@ -330,11 +332,15 @@ impl Hub {
                         Some(f) => Slot::Repeat(f, RepeatReason::RateConversion),
                         None => {
                             missing += 1;
+                            let reason = self.missing_reason(now, c);
+                            if reason == MissingReason::NotArrived {
+                                awaited += 1;
+                            }
                             match (self.config.missing, self.cameras[c].last_placed) {
                                 (MissingPolicy::Repeat, Some(p)) => {
                                     Slot::Repeat(p, RepeatReason::Concealment)
                                 }
-                                _ => Slot::Missing(self.missing_reason(now, c)),
+                                _ => Slot::Missing(reason),
                             }
                         }
                     }
@@ -345,6 +351,7 @@ impl Hub {
             }
             slots.push(slot);
         }
+        self.release.observe_release(awaited == 0, now);
         if missing > 0 {
             self.incomplete.push_back((index, missing));
             while self.incomplete.len() > self.max_open {
