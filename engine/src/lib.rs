@@ -19,6 +19,7 @@ pub mod ptp;
 pub mod rtp;
 pub mod time;
 pub mod timecode;
+pub mod visual;
 
 pub use frame_rate::FrameRate;
 pub use node::{Destination, Input, Node, Output, PeerAddr, TxToken};

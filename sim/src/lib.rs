@@ -14,6 +14,7 @@ pub mod switcher;
 pub mod trace;
 pub mod truth;
 pub mod units;
+pub mod visual;
 pub mod world;
 
 pub use scenario::{Scenario, ScenarioError};
@@ -22,7 +23,13 @@ pub use world::World;
 
 /// Runs a scenario with a seed and judges it against its `[expect]` table.
 pub fn run(scenario: &Scenario, seed: u64) -> Score {
+    run_measured(scenario, seed, &mut || 0)
+}
+
+/// As `run`, with a CPU-time reader for the cost figures (ns).
+pub fn run_measured(scenario: &Scenario, seed: u64, cpu_ns: &mut dyn FnMut() -> u64) -> Score {
     let mut score = World::new(scenario, seed).run();
+    score.visual = visual::run_visual(scenario, seed, cpu_ns);
     score.judge(scenario);
     score
 }

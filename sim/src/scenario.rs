@@ -47,6 +47,9 @@ pub struct Scenario {
     pub hub: HubSpec,
     #[serde(default)]
     pub faults: Vec<FaultSpec>,
+    /// The pictures: a rendered scene every camera sees, and the visual
+    /// offset estimator run on them.
+    pub visual: Option<VisualSpec>,
     #[serde(default)]
     pub score: ScoreSpec,
     #[serde(default)]
@@ -356,6 +359,58 @@ impl Default for VideoSpec {
             bursts: None,
         }
     }
+}
+
+/// A rendered scene and the visual timing measured from it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisualSpec {
+    /// Analysis resolution of every camera, [width, height].
+    #[serde(default = "default_resolution")]
+    pub resolution: [u16; 2],
+    #[serde(default = "default_players")]
+    pub players: u16,
+    /// Nothing moves, the light is steady: the estimator must abstain.
+    #[serde(default)]
+    pub still: bool,
+    /// Photographers' flashes: on average `every` apart, `length` long.
+    pub flashes: Option<FlashSpec>,
+    /// Each camera's true capture instant is off its stamp by an amount
+    /// drawn uniformly in ±`max_offset` (camera 0, the reference, by none):
+    /// the residual the pictures must reveal.
+    #[serde(default = "default_max_offset")]
+    pub max_offset: PosDur,
+    #[serde(default = "default_exposure")]
+    pub exposure: PosDur,
+    /// Rolling-shutter readout time (0: a global shutter).
+    #[serde(default)]
+    pub readout: PosDur,
+    /// Sensor noise, grey levels (σ).
+    #[serde(default = "default_noise")]
+    pub noise: NonNeg,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FlashSpec {
+    pub every: PosDur,
+    pub length: PosDur,
+}
+
+fn default_resolution() -> [u16; 2] {
+    [96, 54]
+}
+fn default_players() -> u16 {
+    12
+}
+fn default_max_offset() -> PosDur {
+    PosDur(Nanos::from_millis(16))
+}
+fn default_exposure() -> PosDur {
+    PosDur(Nanos::from_millis(10))
+}
+fn default_noise() -> NonNeg {
+    NonNeg(2.0)
 }
 
 /// An oscillator class. Each clock draws its own values from the seed: a
@@ -927,6 +982,29 @@ impl Scenario {
                 "bursts",
                 "bursts need `every` and `length` above 0".into(),
             ));
+        }
+        if let Some(v) = &self.visual {
+            let [w, h] = v.resolution;
+            if !(16..=1920).contains(&w) || !(9..=1080).contains(&h) {
+                return Err(at_key(
+                    "resolution",
+                    "an analysis resolution is 16x9 to 1920x1080".into(),
+                ));
+            }
+            if v.exposure.ns() == 0 {
+                return Err(at_key(
+                    "exposure",
+                    "an exposure must be longer than 0".into(),
+                ));
+            }
+            if v.flashes
+                .is_some_and(|f| f.every.ns() == 0 || f.length.ns() == 0)
+            {
+                return Err(at_key(
+                    "flashes",
+                    "flashes need `every` and `length` above 0".into(),
+                ));
+            }
         }
         for (section, keys) in &self.expect {
             for (key, bound) in keys {

@@ -14,7 +14,27 @@ pub struct Score {
     pub align: AlignScore,
     pub buffer: BufferScore,
     pub switch: SwitchScore,
+    /// Present when the scenario has a `[visual]` tier.
+    pub visual: Option<VisualScore>,
     pub expect: ExpectVerdict,
+}
+
+/// The visual offset estimator against the true capture offsets.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct VisualScore {
+    /// Per-camera estimates made (one per camera and update), abstentions
+    /// included.
+    pub estimates: u64,
+    /// |estimate − true offset| over the estimates not abstained (ms).
+    pub offset_err_median_ms: Option<f64>,
+    pub offset_err_p95_ms: Option<f64>,
+    pub abstain_ratio: f64,
+    /// Slips found within three frame sets, of slips made (null: none made).
+    pub slip_recall: Option<f64>,
+    pub false_alarms_per_cam_hour: Option<f64>,
+    /// CPU of feature extraction and correlation per camera-frame (null when
+    /// not measured: the deterministic test runs).
+    pub cpu_ms_per_cam_frame: Option<f64>,
 }
 
 /// The simulator's program switcher (see `switcher.rs`).
@@ -180,10 +200,18 @@ impl Score {
                 rises_after_step_down: Some(0),
                 ..Default::default()
             },
+            visual: Some(VisualScore {
+                offset_err_median_ms: Some(0.0),
+                offset_err_p95_ms: Some(0.0),
+                slip_recall: Some(0.0),
+                false_alarms_per_cam_hour: Some(0.0),
+                cpu_ms_per_cam_frame: Some(0.0),
+                ..Default::default()
+            }),
             ..Default::default()
         }
         .to_json();
-        matches!(section, "ptp" | "align" | "buffer" | "switch")
+        matches!(section, "ptp" | "align" | "buffer" | "switch" | "visual")
             && template
                 .get(section)
                 .and_then(|s| s.get(name))

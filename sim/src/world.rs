@@ -1600,6 +1600,7 @@ impl World {
                 cuts: self.switcher.cuts,
                 bad_cuts: self.switcher.bad_cuts,
             },
+            visual: None,
             scenario: self.scenario_name,
             seed: self.seed,
             duration_s: self.duration as f64 / 1e9,

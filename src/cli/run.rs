@@ -107,6 +107,7 @@ pub fn run(args: RunArgs, quiet: bool) -> u8 {
         eprintln!("{line}");
     }
     let wall = started.elapsed().as_secs_f64();
+    score.visual = camsync_sim::visual::run_visual(&scenario, seed, &mut thread_cpu_ns);
     score.judge(&scenario);
 
     if let Some(path) = &args.offsets_csv
@@ -138,6 +139,14 @@ pub fn run(args: RunArgs, quiet: bool) -> u8 {
         println!("replay: {replay}");
         EXIT_EXPECT_FAILED
     }
+}
+
+/// This thread's CPU time: the visual tier's cost figure.
+fn thread_cpu_ns() -> u64 {
+    use nix::time::{ClockId, clock_gettime};
+    clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID)
+        .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
+        .unwrap_or(0)
 }
 
 fn count_bounds(s: &Scenario) -> usize {
@@ -223,6 +232,18 @@ fn print_summary(s: &Score, wall: f64) {
         "       added latency p50 {:.3} ms  p99 {:.3} ms",
         a.added_latency_p50_ms, a.added_latency_p99_ms
     );
+    if let Some(v) = &s.visual {
+        let ms = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.2} ms"));
+        println!(
+            "visual: {} estimates, offset error median {} p95 {}, abstained {:.1} %, cost {} per camera-frame",
+            v.estimates,
+            ms(v.offset_err_median_ms),
+            ms(v.offset_err_p95_ms),
+            100.0 * v.abstain_ratio,
+            v.cpu_ms_per_cam_frame
+                .map_or("–".to_string(), |c| format!("{c:.3} ms"))
+        );
+    }
     println!(
         "trace: {}  ({} events, {:.3} s wall, {:.0}x real time)",
         s.trace_hash,

@@ -1,0 +1,458 @@
+//! The offset estimator: per camera, the window's feature maps; every
+//! `update_every` of the reference camera's time, each other camera's
+//! offset from the reference.
+//!
+//! 1. Registration: where the camera's view lies in the reference's (a scale
+//!    and shift found on the window's mean pictures, `register.rs`); found
+//!    once, checked now and then.
+//! 2. Regions of interest: the cells of the camera's grid that move most
+//!    and fall inside the reference's view; each has its counterpart there.
+//! 3. Each cell's brightness and its counterpart's, differenced frame to
+//!    frame (slow light drift and static texture fall out), are
+//!    cross-correlated over a continuous lag (`correlate.rs`).
+//! 4. The correlation-weighted median of the strong pairs' lags is the
+//!    offset, their spread its uncertainty; too few strong pairs — a static
+//!    scene, no overlap, flat correlation — and the estimator abstains.
+
+use super::correlate::{Signal, best_lag};
+use super::register::{Mapping, Plane, refine_block, register};
+use super::{FeatureExtractor, LumaFrame};
+use crate::time::{Nanos, Time};
+use std::collections::VecDeque;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct VisualConfig {
+    pub cameras: usize,
+    /// Offsets are measured from this camera (PTP-locked, trusted).
+    pub reference: usize,
+    pub window: Nanos,
+    pub update_every: Nanos,
+    /// Offsets searched: ± this.
+    pub search: Nanos,
+    /// Lag grid before sub-step refinement.
+    pub step: Nanos,
+    /// The camera's picture is cut into this grid of candidate regions.
+    pub grid: (usize, usize),
+    /// Regions per camera taking part (the most active).
+    pub regions_used: usize,
+    /// A region pair counts at or above this correlation.
+    pub min_correlation: f64,
+    /// Fewer strong pairs than this: abstain.
+    pub min_pairs: usize,
+    /// Regions whose differences move less than this (grey levels, RMS)
+    /// carry no timing information.
+    pub min_activity: f32,
+    /// Views sharing less than this share of the picture are not compared.
+    pub min_overlap: f64,
+}
+
+impl VisualConfig {
+    pub fn new(cameras: usize) -> Self {
+        VisualConfig {
+            cameras,
+            reference: 0,
+            window: Nanos::from_secs(6),
+            update_every: Nanos::from_secs(1),
+            search: Nanos::from_millis(45),
+            step: Nanos::from_millis(1),
+            grid: (12, 8),
+            regions_used: 16,
+            min_correlation: 0.8,
+            min_pairs: 3,
+            min_activity: 0.5,
+            min_overlap: 0.2,
+        }
+    }
+}
+
+/// One camera's offset from the reference at one update: how much later than
+/// its stamps say it really captured, relative to the reference camera.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OffsetEstimate {
+    pub camera: usize,
+    /// Reference-camera stamp at which the estimate was made.
+    pub at: Time,
+    /// `None`: abstained.
+    pub offset_ns: Option<f64>,
+    pub uncertainty_ns: f64,
+    /// Region pairs that agreed.
+    pub pairs: usize,
+}
+
+struct History {
+    times: VecDeque<i64>,
+    maps: VecDeque<Plane>,
+}
+
+pub struct VisualEstimator {
+    config: VisualConfig,
+    extractors: Vec<Box<dyn FeatureExtractor + Send>>,
+    history: Vec<History>,
+    /// Per camera: its registration onto the reference, and when made.
+    mappings: Vec<Option<(Mapping, u32)>>,
+    next_update: Option<i64>,
+}
+
+/// An axis-aligned rectangle of pixels [x0, x1) × [y0, y1).
+#[derive(Clone, Copy, Debug)]
+struct Rect {
+    x0: usize,
+    y0: usize,
+    x1: usize,
+    y1: usize,
+}
+
+/// The mean over the reference's counterpart of the camera's cell `r`:
+/// every pixel of the cell mapped (plus the refined shift) and sampled.
+fn counterpart_mean(p: &Plane, m: &Mapping, r: Rect, ox: f64, oy: f64) -> f32 {
+    let mut sum = 0.0;
+    let mut n = 0;
+    for v in r.y0..r.y1 {
+        for u in r.x0..r.x1 {
+            let (x, y) = m.apply(u as f64 + 0.5, v as f64 + 0.5);
+            if let Some(value) = p.at(x + ox - 0.5, y + oy - 0.5) {
+                sum += value;
+                n += 1;
+            }
+        }
+    }
+    sum / n.max(1) as f32
+}
+
+fn mean_in(p: &Plane, r: Rect) -> f32 {
+    let mut sum = 0.0;
+    for y in r.y0..r.y1 {
+        sum += p.pixels[y * p.width + r.x0..y * p.width + r.x1]
+            .iter()
+            .sum::<f32>();
+    }
+    sum / ((r.x1 - r.x0) * (r.y1 - r.y0)).max(1) as f32
+}
+
+/// Frame-to-frame differences of a series, at the midpoints.
+fn differences(times: &[i64], values: &[f32]) -> (Vec<i64>, Vec<f32>) {
+    (
+        times.windows(2).map(|w| w[0] + (w[1] - w[0]) / 2).collect(),
+        values.windows(2).map(|w| w[1] - w[0]).collect(),
+    )
+}
+
+fn rms(values: &[f32]) -> f32 {
+    let n = values.len().max(1) as f32;
+    let mean = values.iter().sum::<f32>() / n;
+    (values.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / n).sqrt()
+}
+
+/// Re-register every this many updates (cameras may be re-aimed).
+const REREGISTER_EVERY: u32 = 30;
+
+impl VisualEstimator {
+    pub fn new(config: VisualConfig, extractors: Vec<Box<dyn FeatureExtractor + Send>>) -> Self {
+        let history = extractors
+            .iter()
+            .map(|_| History {
+                times: VecDeque::new(),
+                maps: VecDeque::new(),
+            })
+            .collect();
+        VisualEstimator {
+            mappings: vec![None; extractors.len()],
+            config,
+            extractors,
+            history,
+            next_update: None,
+        }
+    }
+
+    /// A frame of camera `camera` stamped `stamp`; returns the estimates an
+    /// update produced, if one was due.
+    pub fn push_frame(
+        &mut self,
+        camera: usize,
+        stamp: Time,
+        frame: &LumaFrame<'_>,
+    ) -> Vec<OffsetEstimate> {
+        let map = self.extractors[camera].map(frame);
+        let h = &mut self.history[camera];
+        h.times.push_back(stamp.0);
+        h.maps.push_back(map);
+        let horizon = stamp.0 - self.config.window.0;
+        while h.times.front().is_some_and(|&t| t < horizon) {
+            h.times.pop_front();
+            h.maps.pop_front();
+        }
+        if camera != self.config.reference {
+            return Vec::new();
+        }
+        let due = *self
+            .next_update
+            .get_or_insert(stamp.0 + self.config.window.0);
+        if stamp.0 < due {
+            return Vec::new();
+        }
+        self.next_update = Some(due + self.config.update_every.0);
+        let reference = self.config.reference;
+        (0..self.config.cameras)
+            .filter(|&c| c != reference)
+            .map(|c| self.estimate(c, stamp))
+            .collect()
+    }
+
+    /// Where a camera's view lies in the reference's, once registered.
+    pub fn mapping_of(&self, camera: usize) -> Option<Mapping> {
+        self.mappings.get(camera).copied().flatten().map(|(m, _)| m)
+    }
+
+    /// The window's mean picture of a camera.
+    fn background(&self, camera: usize) -> Option<Plane> {
+        let maps = &self.history[camera].maps;
+        let first = maps.front()?;
+        let mut pixels = vec![0.0f32; first.pixels.len()];
+        for m in maps {
+            for (p, v) in pixels.iter_mut().zip(&m.pixels) {
+                *p += v;
+            }
+        }
+        let n = maps.len() as f32;
+        pixels.iter_mut().for_each(|p| *p /= n);
+        Some(Plane {
+            width: first.width,
+            height: first.height,
+            pixels,
+        })
+    }
+
+    fn mapping(&mut self, camera: usize) -> Option<Mapping> {
+        match self.mappings[camera] {
+            Some((m, age)) if age < REREGISTER_EVERY => {
+                self.mappings[camera] = Some((m, age + 1));
+                Some(m)
+            }
+            _ => {
+                let a = self.background(self.config.reference)?;
+                let b = self.background(camera)?;
+                let m = register(&a, &b, self.config.min_overlap)?;
+                self.mappings[camera] = Some((m, 0));
+                Some(m)
+            }
+        }
+    }
+
+    fn abstain(camera: usize, at: Time, pairs: usize) -> OffsetEstimate {
+        OffsetEstimate {
+            camera,
+            at,
+            offset_ns: None,
+            uncertainty_ns: f64::INFINITY,
+            pairs,
+        }
+    }
+
+    fn estimate(&mut self, camera: usize, at: Time) -> OffsetEstimate {
+        let Some(m) = self.mapping(camera) else {
+            return Self::abstain(camera, at, 0);
+        };
+        let reference = &self.history[self.config.reference];
+        let own = &self.history[camera];
+        let (Some(ref_first), Some(own_first)) = (reference.maps.front(), own.maps.front()) else {
+            return Self::abstain(camera, at, 0);
+        };
+        let (cols, rows) = self.config.grid;
+        let _ = ref_first;
+        // The camera's most active cells.
+        let own_times: Vec<i64> = own.times.iter().copied().collect();
+        let mut cells = Vec::new();
+        for j in 0..rows {
+            for i in 0..cols {
+                let cell = Rect {
+                    x0: i * own_first.width / cols,
+                    x1: (i + 1) * own_first.width / cols,
+                    y0: j * own_first.height / rows,
+                    y1: (j + 1) * own_first.height / rows,
+                };
+                let series: Vec<f32> = own.maps.iter().map(|p| mean_in(p, cell)).collect();
+                let (t, d) = differences(&own_times, &series);
+                let activity = rms(&d);
+                if activity >= self.config.min_activity {
+                    cells.push((activity, t, d, cell));
+                }
+            }
+        }
+        cells.sort_by(|a, b| b.0.total_cmp(&a.0));
+        // Their counterparts in the reference, placed to a quarter pixel on
+        // the backgrounds; cells that fall outside are dropped.
+        let (Some(ref_bg), Some(own_bg)) = (
+            self.background(self.config.reference),
+            self.background(camera),
+        ) else {
+            return Self::abstain(camera, at, 0);
+        };
+        let reference = &self.history[self.config.reference];
+        let own = &self.history[camera];
+        let ref_times: Vec<i64> = reference.times.iter().copied().collect();
+        let min_samples = (own.times.len() / 2).max(8);
+        let mut matches: Vec<(f64, f64)> = Vec::new();
+        let mut used = 0;
+        let own_times: Vec<i64> = own.times.iter().copied().collect();
+        for (_, times, values, cell) in &cells {
+            if used == self.config.regions_used {
+                break;
+            }
+            let block = (cell.x0, cell.y0, cell.x1, cell.y1);
+            let Some((ox, oy, _)) = refine_block(&ref_bg, &own_bg, &m, block, 2.0) else {
+                continue;
+            };
+            used += 1;
+            let series: Vec<f32> = reference
+                .maps
+                .iter()
+                .map(|p| counterpart_mean(p, &m, *cell, ox, oy))
+                .collect();
+            let (rt, rd) = differences(&ref_times, &series);
+            let peak = best_lag(
+                Signal {
+                    times: &rt,
+                    values: &rd,
+                },
+                Signal { times, values },
+                self.config.search.0 as f64,
+                self.config.step.0 as f64,
+                min_samples,
+            );
+            if let Some(p) = peak.filter(|p| p.correlation >= self.config.min_correlation) {
+                // The coarse lag confuses time with place: a counterpart a
+                // twentieth of a pixel off looks, to an object crossing it,
+                // like milliseconds. Refine lag and place together.
+                let own_series: Vec<f32> = own.maps.iter().map(|q| mean_in(q, *cell)).collect();
+                let shifted = |dx: f64, dy: f64| -> Vec<f32> {
+                    reference
+                        .maps
+                        .iter()
+                        .map(|q| counterpart_mean(q, &m, *cell, ox + dx, oy + dy))
+                        .collect()
+                };
+                let gx: Vec<f32> = shifted(0.5, 0.0)
+                    .iter()
+                    .zip(shifted(-0.5, 0.0))
+                    .map(|(a, b)| a - b)
+                    .collect();
+                let gy: Vec<f32> = shifted(0.0, 0.5)
+                    .iter()
+                    .zip(shifted(0.0, -0.5))
+                    .map(|(a, b)| a - b)
+                    .collect();
+                let lag = refine_lag(
+                    &ref_times,
+                    &series,
+                    &gx,
+                    &gy,
+                    Signal {
+                        times: &own_times,
+                        values: &own_series,
+                    },
+                    p.lag,
+                )
+                .filter(|l| (l - p.lag).abs() <= self.config.step.0 as f64 * 8.0)
+                .unwrap_or(p.lag);
+                // b(t + τ) matches a(t): the camera sees at t + τ what the
+                // reference saw at t, so it captures τ early.
+                matches.push((-lag, p.correlation));
+            }
+        }
+        if matches.len() < self.config.min_pairs {
+            return Self::abstain(camera, at, matches.len());
+        }
+        let offset = weighted_median(&mut matches);
+        let mut deviations: Vec<f64> = matches.iter().map(|m| (m.0 - offset).abs()).collect();
+        deviations.sort_by(f64::total_cmp);
+        let mad = deviations[deviations.len() / 2];
+        // 1.4826·MAD is a robust σ of one pair; the median of n pairs is
+        // √(π/2)/√n as uncertain. A floor of a twentieth of the lag step.
+        let sigma = 1.4826 * mad * (std::f64::consts::FRAC_PI_2 / matches.len() as f64).sqrt();
+        OffsetEstimate {
+            camera,
+            at,
+            offset_ns: Some(offset),
+            uncertainty_ns: sigma.max(self.config.step.0 as f64 / 20.0),
+            pairs: matches.len(),
+        }
+    }
+}
+
+/// Refines a lag by least squares on the linearised model
+///   b(t + τ₀) = α·(a + δτ·ȧ + Δx·∂a/∂x + Δy·∂a/∂y) + β
+/// over the window: the camera's region b against the reference's
+/// counterpart a, its time derivative and its derivatives with respect to
+/// the counterpart's place (`gx`, `gy`: per unit pixel). The gain α and
+/// level β absorb exposure; Δx, Δy absorb what registration missed; δτ is
+/// what is left of time. Returns τ₀ + δτ.
+fn refine_lag(
+    times: &[i64],
+    a: &[f32],
+    gx: &[f32],
+    gy: &[f32],
+    b: Signal<'_>,
+    lag: f64,
+) -> Option<f64> {
+    let mut normal = [[0.0f64; 6]; 5];
+    let mut hint = 0;
+    let mut rows = 0;
+    for k in 1..a.len().saturating_sub(1) {
+        let Some(bv) = b.at(times[k] as f64 + lag, &mut hint) else {
+            continue;
+        };
+        let dt = (times[k + 1] - times[k - 1]) as f64;
+        if dt <= 0.0 {
+            continue;
+        }
+        let derivative = (a[k + 1] - a[k - 1]) as f64 / dt;
+        let x = [a[k] as f64, derivative, gx[k] as f64, gy[k] as f64, 1.0];
+        for i in 0..5 {
+            for j in 0..5 {
+                normal[i][j] += x[i] * x[j];
+            }
+            normal[i][5] += x[i] * bv;
+        }
+        rows += 1;
+    }
+    if rows < 20 {
+        return None;
+    }
+    let c = solve5(normal)?;
+    (c[0].abs() > 1e-6).then(|| lag - c[1] / c[0])
+}
+
+/// Gaussian elimination with partial pivoting on an augmented 5×6 system.
+fn solve5(mut m: [[f64; 6]; 5]) -> Option<[f64; 5]> {
+    for col in 0..5 {
+        let pivot = (col..5).max_by(|&i, &j| m[i][col].abs().total_cmp(&m[j][col].abs()))?;
+        if m[pivot][col].abs() < 1e-12 {
+            return None;
+        }
+        m.swap(col, pivot);
+        let pivot_row = m[col];
+        for (row, values) in m.iter_mut().enumerate() {
+            if row != col {
+                let f = values[col] / pivot_row[col];
+                for (v, p) in values.iter_mut().zip(pivot_row).skip(col) {
+                    *v -= f * p;
+                }
+            }
+        }
+    }
+    Some(std::array::from_fn(|i| m[i][5] / m[i][i]))
+}
+
+/// The median of (value, weight) pairs by weight.
+fn weighted_median(pairs: &mut [(f64, f64)]) -> f64 {
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = pairs.iter().map(|p| p.1).sum();
+    let mut seen = 0.0;
+    for p in pairs.iter() {
+        seen += p.1;
+        if 2.0 * seen >= total {
+            return p.0;
+        }
+    }
+    pairs.last().map_or(0.0, |p| p.0)
+}

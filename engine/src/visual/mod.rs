@@ -1,0 +1,31 @@
+//! Visual timing: measure the residual capture-time offset between cameras
+//! from the pictures themselves. Each camera's frames become feature maps
+//! through a `FeatureExtractor`; the views are registered onto the reference
+//! camera's, the most active regions and their counterparts give signals
+//! that are cross-correlated over a window with sub-frame interpolation, and
+//! a consensus over region pairs gives each camera's offset from the
+//! reference with an uncertainty — or an abstention when the pictures carry
+//! no timing information.
+
+pub mod correlate;
+pub mod estimator;
+pub mod grid;
+pub mod register;
+
+pub use estimator::{OffsetEstimate, VisualConfig, VisualEstimator};
+pub use grid::Brightness;
+pub use register::Plane;
+
+/// A picture's brightness, row by row.
+#[derive(Clone, Copy, Debug)]
+pub struct LumaFrame<'a> {
+    pub width: usize,
+    pub height: usize,
+    pub pixels: &'a [u8],
+}
+
+/// Turns a frame into a feature map whose mean over a region, frame after
+/// frame, is a signal in time (the classical extractor: brightness itself).
+pub trait FeatureExtractor {
+    fn map(&mut self, frame: &LumaFrame<'_>) -> Plane;
+}

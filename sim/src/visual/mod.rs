@@ -1,0 +1,9 @@
+//! The visual tier: a rendered scene, cameras that picture it at their true
+//! capture instants, and the engine's visual offset estimator scored against
+//! the offsets only the simulator knows.
+
+pub mod camera;
+pub mod run;
+pub mod scene;
+
+pub use run::run_visual;

@@ -1,0 +1,45 @@
+//! The visual tier on held-out seeds: the rendered pitch at 29.97 and 59.94
+//! fps with random sub-frame capture offsets is measured to ≤ 2 ms median
+//! and ≤ 5 ms p95 error; the static pitch makes the estimator abstain.
+//!
+//! Release-only: every frame of every camera is rendered.
+
+mod common;
+
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "renders minutes of video: run with --release"
+)]
+fn offsets_are_measured_to_a_couple_of_milliseconds_on_held_out_seeds() {
+    for name in ["pitch-30fps", "pitch-60fps"] {
+        let scenario = common::load(&format!("scenarios/visual/{name}.toml"));
+        for seed in [4, 5] {
+            let score = camsync_sim::run(&scenario, seed);
+            let v = score.visual.expect("a visual tier");
+            let (median, p95) = (
+                v.offset_err_median_ms.expect("estimates"),
+                v.offset_err_p95_ms.expect("estimates"),
+            );
+            println!(
+                "{name} seed {seed}: median {median:.2} ms, p95 {p95:.2} ms, abstained {:.3}",
+                v.abstain_ratio
+            );
+            assert!(
+                median <= 2.0 && p95 <= 5.0 && v.abstain_ratio < 0.05,
+                "{name} seed {seed}: median {median} ms, p95 {p95} ms, abstained {}\n\
+                 replay: camsync run scenarios/visual/{name}.toml --seed {seed}",
+                v.abstain_ratio
+            );
+        }
+    }
+}
+
+#[test]
+#[cfg_attr(debug_assertions, ignore = "renders video: run with --release")]
+fn a_static_scene_makes_it_abstain() {
+    let scenario = common::load("scenarios/visual/static.toml");
+    let v = camsync_sim::run(&scenario, scenario.seed).visual.unwrap();
+    assert!(v.estimates > 0);
+    assert_eq!(v.abstain_ratio, 1.0, "{v:?}");
+}
