@@ -1,0 +1,106 @@
+//! The visual tier's cost per camera-frame: feature maps of every frame,
+//! the window kept, and once a second per camera registration (first time),
+//! region selection, correlation and the joint time-and-place refinement.
+//! Frames of four cameras at 59.94 fps, 12 s of the rendered pitch (96×54),
+//! are rendered once outside the measurement; one element is one
+//! camera-frame. The goal is ≤ 1 ms.
+//!
+//!     cargo bench --bench visual
+
+use camsync_engine::visual::{
+    Brightness, FeatureExtractor, LumaFrame, VisualConfig, VisualEstimator,
+};
+use camsync_engine::{FrameRate, Time};
+use camsync_sim::rng::Seeds;
+use camsync_sim::visual::camera::CameraView;
+use camsync_sim::visual::scene::{Scene, SceneConfig};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+
+const CAMERAS: usize = 4;
+const SECONDS: i64 = 12;
+const SIZE: (usize, usize) = (96, 54);
+
+fn frames() -> Vec<(usize, i64, Vec<u8>)> {
+    let seeds = Seeds::new(1);
+    let scene = Scene::new(
+        SceneConfig {
+            width_m: 100.0,
+            height_m: 60.0,
+            players: 22,
+            still: false,
+            flashes: None,
+            duration_s: SECONDS as f64 + 1.0,
+        },
+        &mut seeds.stream("visual/scene"),
+    );
+    let rate = FrameRate::new(60_000, 1_001).unwrap();
+    let mut views: Vec<CameraView> = (0..CAMERAS)
+        .map(|c| {
+            CameraView::new(
+                SIZE.0,
+                SIZE.1,
+                (100.0, 60.0),
+                0.008,
+                0.0,
+                2.0,
+                &mut seeds.stream(&format!("visual/draw/cam{c}")),
+                seeds.stream(&format!("visual/noise/cam{c}")),
+            )
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut k = 0;
+    while rate.frame_time(k).0 < SECONDS * 1_000_000_000 {
+        let stamp = rate.frame_time(k).0;
+        for (c, view) in views.iter_mut().enumerate() {
+            let offset = c as i64 * 2_100_000;
+            out.push((
+                c,
+                stamp,
+                view.capture(&scene, (stamp + offset) as f64 / 1e9),
+            ));
+        }
+        k += 1;
+    }
+    out
+}
+
+fn bench(c: &mut Criterion) {
+    let frames = frames();
+    let mut group = c.benchmark_group("visual");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(frames.len() as u64));
+    group.bench_function("estimator_per_camera_frame", |b| {
+        b.iter_batched(
+            || {
+                let extractors: Vec<Box<dyn FeatureExtractor + Send>> = (0..CAMERAS)
+                    .map(|_| Box::new(Brightness) as Box<dyn FeatureExtractor + Send>)
+                    .collect();
+                VisualEstimator::new(VisualConfig::new(CAMERAS), extractors)
+            },
+            |mut estimator| {
+                let mut estimates = 0;
+                for (c, stamp, pixels) in &frames {
+                    let frame = LumaFrame {
+                        width: SIZE.0,
+                        height: SIZE.1,
+                        pixels,
+                    };
+                    estimates += estimator
+                        .push_frame(*c, Time(*stamp), &frame)
+                        .iter()
+                        .filter(|e| e.offset_ns.is_some())
+                        .count();
+                }
+                // 12 s with a 6 s window: updates at 6..12 s, three cameras each.
+                assert!(estimates >= 15, "the estimator must measure, not abstain");
+                estimates
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
