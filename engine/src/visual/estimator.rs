@@ -91,6 +91,8 @@ pub struct VisualEstimator {
     /// Per camera: its registration onto the reference, and when made.
     mappings: Vec<Option<(Mapping, u32)>>,
     next_update: Option<i64>,
+    /// Frames refused as malformed.
+    refused: u64,
 }
 
 /// An axis-aligned rectangle of pixels [x0, x1) × [y0, y1).
@@ -161,6 +163,7 @@ impl VisualEstimator {
             extractors,
             history,
             next_update: None,
+            refused: 0,
         }
     }
 
@@ -172,7 +175,40 @@ impl VisualEstimator {
         stamp: Time,
         frame: &LumaFrame<'_>,
     ) -> Vec<OffsetEstimate> {
+        // A frame that does not hold its stated size, or from a camera the
+        // estimator does not know, is refused; a camera whose picture size
+        // changes starts its window (and registration) afresh.
+        let well_formed = frame.width >= 16
+            && frame.height >= 9
+            && frame.pixels.len() >= frame.width * frame.height;
+        if camera >= self.history.len() || !well_formed {
+            self.refused += 1;
+            return Vec::new();
+        }
+        if self.history[camera]
+            .times
+            .back()
+            .is_some_and(|&t| t >= stamp.0)
+        {
+            // Stamps must move forward for the signals to be signals.
+            self.refused += 1;
+            return Vec::new();
+        }
         let map = self.extractors[camera].map(frame);
+        let resized = self.history[camera]
+            .maps
+            .back()
+            .is_some_and(|m| (m.width, m.height) != (map.width, map.height));
+        if resized {
+            let h = &mut self.history[camera];
+            h.times.clear();
+            h.maps.clear();
+            if camera == self.config.reference {
+                self.mappings.iter_mut().for_each(|m| *m = None);
+            } else {
+                self.mappings[camera] = None;
+            }
+        }
         let h = &mut self.history[camera];
         h.times.push_back(stamp.0);
         h.maps.push_back(map);
@@ -196,6 +232,12 @@ impl VisualEstimator {
             .filter(|&c| c != reference)
             .map(|c| self.estimate(c, stamp))
             .collect()
+    }
+
+    /// Frames refused as malformed (short of their stated size, too small,
+    /// from an unknown camera).
+    pub fn refused(&self) -> u64 {
+        self.refused
     }
 
     /// Where a camera's view lies in the reference's, once registered.
@@ -455,4 +497,50 @@ fn weighted_median(pairs: &mut [(f64, f64)]) -> f64 {
         }
     }
     pairs.last().map_or(0.0, |p| p.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::visual::Brightness;
+
+    fn estimator() -> VisualEstimator {
+        VisualEstimator::new(
+            VisualConfig::new(2),
+            vec![Box::new(Brightness), Box::new(Brightness)],
+        )
+    }
+
+    #[test]
+    fn malformed_frames_are_refused_and_counted_not_a_panic() {
+        let mut e = estimator();
+        let pixels = vec![100u8; 96 * 54];
+        fn frame(width: usize, height: usize, pixels: &[u8]) -> LumaFrame<'_> {
+            LumaFrame {
+                width,
+                height,
+                pixels,
+            }
+        }
+        // Short of its stated size, too small, an unknown camera, a stamp
+        // going backwards.
+        assert!(e.push_frame(0, Time(0), &frame(96, 55, &pixels)).is_empty());
+        assert!(e.push_frame(0, Time(0), &frame(4, 4, &pixels)).is_empty());
+        assert!(e.push_frame(7, Time(0), &frame(96, 54, &pixels)).is_empty());
+        e.push_frame(0, Time(10), &frame(96, 54, &pixels));
+        e.push_frame(0, Time(5), &frame(96, 54, &pixels));
+        assert_eq!(e.refused(), 4);
+        // A camera whose picture size changes starts afresh; a flat picture
+        // carries no timing: the estimator abstains, it does not fail.
+        let small = vec![50u8; 48 * 27];
+        let mut out = Vec::new();
+        for k in 1..400i64 {
+            let t = Time(10 + k * 33_366_667);
+            out.extend(e.push_frame(1, t, &frame(96, 54, &pixels)));
+            out.extend(e.push_frame(1, Time(t.0 + 1), &frame(48, 27, &small)));
+            out.extend(e.push_frame(0, Time(t.0 + 2), &frame(96, 54, &pixels)));
+        }
+        assert!(!out.is_empty());
+        assert!(out.iter().all(|o| o.offset_ns.is_none()));
+    }
 }
