@@ -43,3 +43,13 @@ fn a_static_scene_makes_it_abstain() {
     assert!(v.estimates > 0);
     assert_eq!(v.abstain_ratio, 1.0, "{v:?}");
 }
+
+#[test]
+#[cfg_attr(debug_assertions, ignore = "renders video: run with --release")]
+fn free_running_drift_is_followed_and_fitted() {
+    let scenario = common::load("scenarios/visual/drift.toml");
+    let v = camsync_sim::run(&scenario, scenario.seed).visual.unwrap();
+    let drift = v.drift_err_median_ppm.expect("a drift fitted");
+    assert!(drift <= 5.0, "drift error {drift} ppm");
+    assert!(v.offset_err_median_ms.unwrap() <= 2.0, "{v:?}");
+}

@@ -388,6 +388,10 @@ pub struct VisualSpec {
     /// Sensor noise, grey levels (σ).
     #[serde(default = "default_noise")]
     pub noise: NonNeg,
+    /// Each camera but the reference drifts: its offset grows at a rate
+    /// drawn uniformly in ±this (ppm), as a free-running clock would.
+    #[serde(default)]
+    pub drift_ppm: NonNeg,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
@@ -989,6 +993,12 @@ impl Scenario {
                 return Err(at_key(
                     "resolution",
                     "an analysis resolution is 16x9 to 1920x1080".into(),
+                ));
+            }
+            if v.drift_ppm.0 > 200.0 {
+                return Err(at_key(
+                    "drift_ppm",
+                    "drift is modelled up to ±200 ppm".into(),
                 ));
             }
             if v.exposure.ns() == 0 {

@@ -29,6 +29,9 @@ pub struct VisualScore {
     pub offset_err_median_ms: Option<f64>,
     pub offset_err_p95_ms: Option<f64>,
     pub abstain_ratio: f64,
+    /// |fitted drift − true drift| over the estimates that fitted one (ppm;
+    /// null without any).
+    pub drift_err_median_ppm: Option<f64>,
     /// Slips found within three frame sets, of slips made (null: none made).
     pub slip_recall: Option<f64>,
     pub false_alarms_per_cam_hour: Option<f64>,
@@ -206,6 +209,7 @@ impl Score {
                 slip_recall: Some(0.0),
                 false_alarms_per_cam_hour: Some(0.0),
                 cpu_ms_per_cam_frame: Some(0.0),
+                drift_err_median_ppm: Some(0.0),
                 ..Default::default()
             }),
             ..Default::default()

@@ -77,6 +77,32 @@ pub struct OffsetEstimate {
     pub uncertainty_ns: f64,
     /// Region pairs that agreed.
     pub pairs: usize,
+    /// How fast the offset is changing (ppm: ns per ms of reference time),
+    /// fitted over the camera's recent estimates once they span
+    /// `DRIFT_SPAN`; a free-running camera's clock rate error.
+    pub drift_ppm: Option<f64>,
+}
+
+/// Estimates kept for the drift fit, and the span they must cover.
+const DRIFT_KEEP: usize = 120;
+const DRIFT_SPAN: i64 = 30_000_000_000;
+
+/// The slope (ppm) of a least-squares line through (time, offset) points.
+fn drift_of(points: &VecDeque<(i64, f64)>) -> Option<f64> {
+    let (first, last) = (points.front()?.0, points.back()?.0);
+    if last - first < DRIFT_SPAN || points.len() < 10 {
+        return None;
+    }
+    let n = points.len() as f64;
+    let mean_t = points.iter().map(|p| (p.0 - first) as f64).sum::<f64>() / n;
+    let mean_o = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let (mut sto, mut stt) = (0.0, 0.0);
+    for &(t, o) in points {
+        let dt = (t - first) as f64 - mean_t;
+        sto += dt * (o - mean_o);
+        stt += dt * dt;
+    }
+    (stt > 0.0).then(|| sto / stt * 1e6)
 }
 
 struct History {
@@ -93,6 +119,8 @@ pub struct VisualEstimator {
     next_update: Option<i64>,
     /// Frames refused as malformed.
     refused: u64,
+    /// Per camera, its recent offset estimates, for the drift fit.
+    offsets_seen: Vec<VecDeque<(i64, f64)>>,
 }
 
 /// An axis-aligned rectangle of pixels [x0, x1) × [y0, y1).
@@ -159,6 +187,7 @@ impl VisualEstimator {
             .collect();
         VisualEstimator {
             mappings: vec![None; extractors.len()],
+            offsets_seen: vec![VecDeque::new(); extractors.len()],
             config,
             extractors,
             history,
@@ -287,6 +316,7 @@ impl VisualEstimator {
             offset_ns: None,
             uncertainty_ns: f64::INFINITY,
             pairs,
+            drift_ppm: None,
         }
     }
 
@@ -411,12 +441,18 @@ impl VisualEstimator {
         // 1.4826·MAD is a robust σ of one pair; the median of n pairs is
         // √(π/2)/√n as uncertain. A floor of a twentieth of the lag step.
         let sigma = 1.4826 * mad * (std::f64::consts::FRAC_PI_2 / matches.len() as f64).sqrt();
+        let points = &mut self.offsets_seen[camera];
+        points.push_back((at.0, offset));
+        while points.len() > DRIFT_KEEP {
+            points.pop_front();
+        }
         OffsetEstimate {
             camera,
             at,
             offset_ns: Some(offset),
             uncertainty_ns: sigma.max(self.config.step.0 as f64 / 20.0),
             pairs: matches.len(),
+            drift_ppm: drift_of(points),
         }
     }
 }

@@ -47,6 +47,23 @@ pub fn run_visual(
     let [w, h] = spec.resolution;
     let mut views = Vec::new();
     let mut offsets = Vec::new();
+    // Per camera, its drift (ppm) — a stream of its own, so that drift
+    // leaves every other draw as it was.
+    let drifts: Vec<f64> = (0..rates.len())
+        .map(|c| {
+            let max = spec.drift_ppm.0;
+            if c == 0 || max == 0.0 {
+                0.0
+            } else {
+                seeds
+                    .stream(&format!("visual/drift/cam{c}"))
+                    .random_range(-max..=max)
+            }
+        })
+        .collect();
+    // The true offset of camera c at stamp s (ns).
+    let offset_at =
+        |offsets: &[i64], c: usize, s: i64| offsets[c] as f64 + drifts[c] * 1e-6 * s as f64;
     for (c, _) in rates.iter().enumerate() {
         let mut draw = seeds.stream(&format!("visual/draw/cam{c}"));
         let max = spec.max_offset.ns();
@@ -70,7 +87,11 @@ pub fn run_visual(
         .iter()
         .map(|_| Box::new(Brightness) as Box<dyn FeatureExtractor + Send>)
         .collect();
-    let mut estimator = VisualEstimator::new(VisualConfig::new(rates.len()), extractors);
+    let config = VisualConfig::new(rates.len());
+    // An estimate stands for its window: its truth is the offset midway.
+    let half_window = config.window.0 / 2;
+    let mut estimator = VisualEstimator::new(config, extractors);
+    let mut drift_errors = Vec::new();
     let mut next: Vec<i64> = vec![0; rates.len()];
     let mut errors_ms = Vec::new();
     let (mut estimates, mut abstained) = (0u64, 0u64);
@@ -82,7 +103,7 @@ pub fn run_visual(
     {
         let stamp = rates[c].frame_time(next[c]).0;
         next[c] += 1;
-        let truly = (stamp + offsets[c]) as f64 / 1e9;
+        let truly = (stamp as f64 + offset_at(&offsets, c, stamp)) / 1e9;
         let pixels = views[c].capture(&scene, truly);
         let frame = LumaFrame {
             width: w as usize,
@@ -97,7 +118,11 @@ pub fn run_visual(
             estimates += 1;
             match e.offset_ns {
                 Some(o) => {
-                    let truth = (offsets[e.camera] - offsets[0]) as f64;
+                    let mid = e.at.0 - half_window;
+                    let truth = offset_at(&offsets, e.camera, mid) - offset_at(&offsets, 0, mid);
+                    if let Some(d) = e.drift_ppm {
+                        drift_errors.push((d - (drifts[e.camera] - drifts[0])).abs());
+                    }
                     errors_ms.push((o - truth).abs() / 1e6);
                     tracing::trace!(
                         camera = e.camera,
@@ -114,6 +139,7 @@ pub fn run_visual(
         }
     }
     errors_ms.sort_by(f64::total_cmp);
+    drift_errors.sort_by(f64::total_cmp);
     Some(VisualScore {
         estimates,
         offset_err_median_ms: (!errors_ms.is_empty()).then(|| quantile(&errors_ms, 0.5)),
@@ -123,6 +149,7 @@ pub fn run_visual(
         } else {
             1.0
         },
+        drift_err_median_ppm: (!drift_errors.is_empty()).then(|| quantile(&drift_errors, 0.5)),
         slip_recall: None,
         false_alarms_per_cam_hour: None,
         cpu_ms_per_cam_frame: (frames > 0).then(|| cpu as f64 / 1e6 / frames as f64),
