@@ -3,6 +3,8 @@
 //! the lag, Pearson's correlation is taken at every lag of a grid, and the
 //! peak is refined by a parabola through its neighbours.
 
+use super::pearson::Pearson;
+
 /// One signal: sample instants (ns, in order) and values.
 #[derive(Clone, Copy, Debug)]
 pub struct Signal<'a> {
@@ -60,31 +62,17 @@ impl Signal<'_> {
 /// Pearson correlation of a(t) with b(t + lag) over a's samples where both
 /// exist; `None` with fewer than `min_samples` or no variance.
 pub fn correlation_at(a: Signal<'_>, b: Signal<'_>, lag: f64, min_samples: usize) -> Option<f64> {
-    let (mut n, mut sa, mut sb, mut saa, mut sbb, mut sab) = (0usize, 0.0, 0.0, 0.0, 0.0, 0.0);
+    let mut p = Pearson::default();
     let mut hint = 0;
     for (&t, &va) in a.times.iter().zip(a.values) {
-        let Some(vb) = b.at(t as f64 + lag, &mut hint) else {
-            continue;
-        };
-        let va = va as f64;
-        n += 1;
-        sa += va;
-        sb += vb;
-        saa += va * va;
-        sbb += vb * vb;
-        sab += va * vb;
+        if let Some(vb) = b.at(t as f64 + lag, &mut hint) {
+            p.add(va as f64, vb);
+        }
     }
-    if n < min_samples.max(3) {
+    if p.count() < min_samples.max(3) {
         return None;
     }
-    let n = n as f64;
-    let cov = sab - sa * sb / n;
-    let var_a = saa - sa * sa / n;
-    let var_b = sbb - sb * sb / n;
-    if var_a <= 1e-9 * n || var_b <= 1e-9 * n {
-        return None;
-    }
-    Some(cov / (var_a * var_b).sqrt())
+    p.correlation()
 }
 
 /// The best lag in [−range, range] on a grid of `step`, refined to a

@@ -10,6 +10,7 @@
 pub mod correlate;
 pub mod estimator;
 pub mod grid;
+pub mod pearson;
 pub mod register;
 
 pub use estimator::{OffsetEstimate, VisualConfig, VisualEstimator};

@@ -5,6 +5,8 @@
 //! and black level, so exposure and colour response do not matter; a lens's
 //! barrel distortion is absorbed as well as a similarity can.
 
+use super::pearson::Pearson;
+
 /// A picture of floats, row by row.
 #[derive(Clone, Debug)]
 pub struct Plane {
@@ -76,33 +78,21 @@ impl Mapping {
 /// Correlation of b with a under (scale, dx, dy), over b's pixels that land
 /// in a, sampled every `stride` pixels; with the overlap share.
 fn score(a: &Plane, b: &Plane, scale: f64, dx: f64, dy: f64, stride: usize) -> (f64, f64) {
-    let (mut n, mut sa, mut sb, mut saa, mut sbb, mut sab) = (0usize, 0.0, 0.0, 0.0, 0.0, 0.0);
+    let mut p = Pearson::default();
     let mut total = 0usize;
     for v in (0..b.height).step_by(stride) {
         for u in (0..b.width).step_by(stride) {
             total += 1;
-            let Some(pa) = a.at(scale * u as f64 + dx, scale * v as f64 + dy) else {
-                continue;
-            };
-            let (pa, pb) = (pa as f64, b.pixels[v * b.width + u] as f64);
-            n += 1;
-            sa += pa;
-            sb += pb;
-            saa += pa * pa;
-            sbb += pb * pb;
-            sab += pa * pb;
+            if let Some(pa) = a.at(scale * u as f64 + dx, scale * v as f64 + dy) {
+                p.add(pa as f64, b.pixels[v * b.width + u] as f64);
+            }
         }
     }
-    let overlap = n as f64 / total.max(1) as f64;
-    if n < 16 {
+    let overlap = p.count() as f64 / total.max(1) as f64;
+    if p.count() < 16 {
         return (-1.0, overlap);
     }
-    let nf = n as f64;
-    let (va, vb) = (saa - sa * sa / nf, sbb - sb * sb / nf);
-    if va <= 1e-9 || vb <= 1e-9 {
-        return (-1.0, overlap);
-    }
-    ((sab - sa * sb / nf) / (va * vb).sqrt(), overlap)
+    (p.correlation().unwrap_or(-1.0), overlap)
 }
 
 /// Refines, for the block of b at `block` (x0, y0, x1, y1), the position of
@@ -118,23 +108,15 @@ pub fn refine_block(
 ) -> Option<(f64, f64, f64)> {
     let (x0, y0, x1, y1) = block;
     let ncc = |ox: f64, oy: f64| -> Option<f64> {
-        let (mut n, mut sa, mut sb, mut saa, mut sbb, mut sab) = (0usize, 0.0, 0.0, 0.0, 0.0, 0.0);
+        let mut p = Pearson::default();
         for v in y0..y1 {
             for u in x0..x1 {
                 let (x, y) = m.apply(u as f64 + 0.5, v as f64 + 0.5);
                 let pa = a.at(x + ox - 0.5, y + oy - 0.5)? as f64;
-                let pb = b.pixels[v * b.width + u] as f64;
-                n += 1;
-                sa += pa;
-                sb += pb;
-                saa += pa * pa;
-                sbb += pb * pb;
-                sab += pa * pb;
+                p.add(pa, b.pixels[v * b.width + u] as f64);
             }
         }
-        let nf = n as f64;
-        let (va, vb) = (saa - sa * sa / nf, sbb - sb * sb / nf);
-        (va > 1e-9 && vb > 1e-9).then(|| (sab - sa * sb / nf) / (va * vb).sqrt())
+        p.correlation()
     };
     let mut best: Option<(f64, f64, f64)> = None;
     let steps = (reach * 4.0) as i64;
