@@ -1325,7 +1325,7 @@ impl World {
         tracing::trace!(
             at_s = self.now as f64 / 1e9,
             latency_ms = latency as f64 / 1e6,
-            complete = set.is_complete(),
+            complete,
             "frame set"
         );
         if complete {

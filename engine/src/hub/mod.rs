@@ -305,46 +305,32 @@ impl Hub {
         }
     }
 
-    /// The slots of the oldest open set as released now.
-    fn release_slots(&mut self, now: Time, set: &OpenSet, index: i64) -> Vec<Slot> {
-        let mut slots = Vec::with_capacity(set.frames.len());
+    /// The slots of the oldest open set (slot 0), as released now.
+    fn release_slots(&mut self, now: Time, index: i64) -> Vec<Slot> {
+        let cameras = self.config.cameras as usize;
+        let mut slots = Vec::with_capacity(cameras);
         let mut missing = 0;
         // Frames of cameras that are delivering: the buffer was too short.
         let mut awaited = 0;
-        for (c, frame) in set.frames.iter().enumerate() {
-            let slot = match frame {
-                Some(f) => Slot::Frame(*f),
-                None => {
-                    // The set has been popped: its neighbours start at slot 0.
-                    let (before, after) = (
-                        self.cameras[c].last_placed.as_ref(),
-                        self.open
-                            .iter()
-                            .take(NEIGHBOUR_SPAN)
-                            .find_map(|s| s.frames[c].as_ref()),
-                    );
-                    let reference = self.config.reference_rate.frame_time(index);
-                    match self.cameras[c]
-                        .slower
-                        .then(|| self.config.rule.neighbour_for(reference, before, after))
-                        .flatten()
-                    {
-                        Some(f) => Slot::Repeat(f, RepeatReason::RateConversion),
-                        None => {
-                            missing += 1;
-                            let reason = self.missing_reason(now, c);
-                            if reason == MissingReason::NotArrived {
-                                awaited += 1;
+        for c in 0..cameras {
+            let slot = match self.open[0].frames[c] {
+                Some(f) => Slot::Frame(f),
+                None => match self.rate_repeat(0, c, index) {
+                    Some(f) => Slot::Repeat(f, RepeatReason::RateConversion),
+                    None => {
+                        missing += 1;
+                        let reason = self.missing_reason(now, c);
+                        if reason == MissingReason::NotArrived {
+                            awaited += 1;
+                        }
+                        match (self.config.missing, self.cameras[c].last_placed) {
+                            (MissingPolicy::Repeat, Some(p)) => {
+                                Slot::Repeat(p, RepeatReason::Concealment)
                             }
-                            match (self.config.missing, self.cameras[c].last_placed) {
-                                (MissingPolicy::Repeat, Some(p)) => {
-                                    Slot::Repeat(p, RepeatReason::Concealment)
-                                }
-                                _ => Slot::Missing(reason),
-                            }
+                            _ => Slot::Missing(reason),
                         }
                     }
-                }
+                },
             };
             if let Slot::Frame(f) = slot {
                 self.cameras[c].last_placed = Some(f);
@@ -405,12 +391,13 @@ impl Hub {
             self.waiting = false;
             self.released_any = true;
             let index = self.first_open.expect("a deadline implies an open set");
-            let set = self
-                .open
-                .pop_front()
-                .unwrap_or_else(|| OpenSet::new(self.config.cameras as usize));
+            if self.open.is_empty() {
+                self.open
+                    .push_back(OpenSet::new(self.config.cameras as usize));
+            }
+            let slots = self.release_slots(now, index);
+            self.open.pop_front();
             self.first_open = Some(index + 1);
-            let slots = self.release_slots(now, &set, index);
             self.outputs.push_back(Output::FrameSet(FrameSet {
                 index,
                 reference: self.config.reference_rate.frame_time(index),

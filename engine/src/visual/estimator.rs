@@ -326,11 +326,10 @@ impl VisualEstimator {
         };
         let reference = &self.history[self.config.reference];
         let own = &self.history[camera];
-        let (Some(ref_first), Some(own_first)) = (reference.maps.front(), own.maps.front()) else {
+        let (false, Some(own_first)) = (reference.maps.is_empty(), own.maps.front()) else {
             return Self::abstain(camera, at, 0);
         };
         let (cols, rows) = self.config.grid;
-        let _ = ref_first;
         // The camera's most active cells.
         let own_times: Vec<i64> = own.times.iter().copied().collect();
         let mut cells = Vec::new();
@@ -359,13 +358,10 @@ impl VisualEstimator {
         ) else {
             return Self::abstain(camera, at, 0);
         };
-        let reference = &self.history[self.config.reference];
-        let own = &self.history[camera];
         let ref_times: Vec<i64> = reference.times.iter().copied().collect();
         let min_samples = (own.times.len() / 2).max(8);
         let mut matches: Vec<(f64, f64)> = Vec::new();
         let mut used = 0;
-        let own_times: Vec<i64> = own.times.iter().copied().collect();
         for (_, times, values, cell) in &cells {
             if used == self.config.regions_used {
                 break;

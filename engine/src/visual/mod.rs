@@ -7,14 +7,14 @@
 //! reference with an uncertainty — or an abstention when the pictures carry
 //! no timing information.
 
+pub mod brightness;
 pub mod correlate;
 pub mod estimator;
-pub mod grid;
 pub mod pearson;
 pub mod register;
 
+pub use brightness::Brightness;
 pub use estimator::{OffsetEstimate, VisualConfig, VisualEstimator};
-pub use grid::Brightness;
 pub use register::Plane;
 
 /// A picture's brightness, row by row.
