@@ -392,6 +392,23 @@ pub struct VisualSpec {
     /// drawn uniformly in ±this (ppm), as a free-running clock would.
     #[serde(default)]
     pub drift_ppm: NonNeg,
+    /// Each camera but the reference slips by one frame (later or earlier,
+    /// evenly) now and then: its pictures move a frame against its stamps.
+    pub slips: Option<SlipSpec>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SlipSpec {
+    /// Mean time between a camera's slips (exponential), never closer
+    /// than `min_gap`.
+    pub every: PosDur,
+    #[serde(default = "default_slip_gap")]
+    pub min_gap: PosDur,
+}
+
+fn default_slip_gap() -> PosDur {
+    PosDur(Nanos::from_secs(10))
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq)]

@@ -34,6 +34,8 @@ pub struct VisualScore {
     pub drift_err_median_ppm: Option<f64>,
     /// Slips found within three frame sets, of slips made (null: none made).
     pub slip_recall: Option<f64>,
+    /// Slips named by an alert, but later than three frame sets.
+    pub slips_late: u64,
     pub false_alarms_per_cam_hour: Option<f64>,
     /// CPU of feature extraction and correlation per camera-frame (null when
     /// not measured: the deterministic test runs).

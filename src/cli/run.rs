@@ -243,6 +243,16 @@ fn print_summary(s: &Score, wall: f64) {
             v.cpu_ms_per_cam_frame
                 .map_or("–".to_string(), |c| format!("{c:.3} ms"))
         );
+        if let Some(recall) = v.slip_recall {
+            println!(
+                "        slips: {:.1} % caught within 3 frame sets ({} late), {:.2} false alarms per camera-hour",
+                100.0 * recall,
+                v.slips_late,
+                v.false_alarms_per_cam_hour.unwrap_or(0.0)
+            );
+        } else if let Some(f) = v.false_alarms_per_cam_hour.filter(|f| *f > 0.0) {
+            println!("        alerts: {f:.2} false alarms per camera-hour");
+        }
     }
     println!(
         "trace: {}  ({} events, {:.3} s wall, {:.0}x real time)",

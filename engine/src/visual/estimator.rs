@@ -15,7 +15,9 @@
 //!    scene, no overlap, flat correlation — and the estimator abstains.
 
 use super::correlate::{Signal, best_lag};
+use super::regions::{Rect, counterpart_mean, mean_in};
 use super::register::{Mapping, Plane, refine_block, register};
+use super::slip::{AlertKind, History, VisualAlert, Watch};
 use super::{FeatureExtractor, LumaFrame};
 use crate::time::{Nanos, Time};
 use std::collections::VecDeque;
@@ -105,11 +107,6 @@ fn drift_of(points: &VecDeque<(i64, f64)>) -> Option<f64> {
     (stt > 0.0).then(|| sto / stt * 1e6)
 }
 
-struct History {
-    times: VecDeque<i64>,
-    maps: VecDeque<Plane>,
-}
-
 pub struct VisualEstimator {
     config: VisualConfig,
     extractors: Vec<Box<dyn FeatureExtractor + Send>>,
@@ -121,42 +118,12 @@ pub struct VisualEstimator {
     refused: u64,
     /// Per camera, its recent offset estimates, for the drift fit.
     offsets_seen: Vec<VecDeque<(i64, f64)>>,
-}
-
-/// An axis-aligned rectangle of pixels [x0, x1) × [y0, y1).
-#[derive(Clone, Copy, Debug)]
-struct Rect {
-    x0: usize,
-    y0: usize,
-    x1: usize,
-    y1: usize,
-}
-
-/// The mean over the reference's counterpart of the camera's cell `r`:
-/// every pixel of the cell mapped (plus the refined shift) and sampled.
-fn counterpart_mean(p: &Plane, m: &Mapping, r: Rect, ox: f64, oy: f64) -> f32 {
-    let mut sum = 0.0;
-    let mut n = 0;
-    for v in r.y0..r.y1 {
-        for u in r.x0..r.x1 {
-            let (x, y) = m.apply(u as f64 + 0.5, v as f64 + 0.5);
-            if let Some(value) = p.at(x + ox - 0.5, y + oy - 0.5) {
-                sum += value;
-                n += 1;
-            }
-        }
-    }
-    sum / n.max(1) as f32
-}
-
-fn mean_in(p: &Plane, r: Rect) -> f32 {
-    let mut sum = 0.0;
-    for y in r.y0..r.y1 {
-        sum += p.pixels[y * p.width + r.x0..y * p.width + r.x1]
-            .iter()
-            .sum::<f32>();
-    }
-    sum / ((r.x1 - r.x0) * (r.y1 - r.y0)).max(1) as f32
+    /// Per camera, the offset its search is centred on: its last confident
+    /// estimate, moved by whole frames when it slips.
+    centres: Vec<f64>,
+    /// Per camera, what the slip detector watches.
+    watches: Vec<Option<Watch>>,
+    alerts: Vec<VisualAlert>,
 }
 
 /// Frame-to-frame differences of a series, at the midpoints.
@@ -188,6 +155,9 @@ impl VisualEstimator {
         VisualEstimator {
             mappings: vec![None; extractors.len()],
             offsets_seen: vec![VecDeque::new(); extractors.len()],
+            centres: vec![0.0; extractors.len()],
+            watches: extractors.iter().map(|_| None).collect(),
+            alerts: Vec::new(),
             config,
             extractors,
             history,
@@ -234,8 +204,10 @@ impl VisualEstimator {
             h.maps.clear();
             if camera == self.config.reference {
                 self.mappings.iter_mut().for_each(|m| *m = None);
+                self.watches.iter_mut().for_each(|w| *w = None);
             } else {
                 self.mappings[camera] = None;
+                self.watches[camera] = None;
             }
         }
         let h = &mut self.history[camera];
@@ -246,6 +218,7 @@ impl VisualEstimator {
             h.times.pop_front();
             h.maps.pop_front();
         }
+        self.look_for_slips(camera, stamp.0);
         if camera != self.config.reference {
             return Vec::new();
         }
@@ -261,6 +234,78 @@ impl VisualEstimator {
             .filter(|&c| c != reference)
             .map(|c| self.estimate(c, stamp))
             .collect()
+    }
+
+    /// The alerts raised since the last call.
+    pub fn take_alerts(&mut self) -> Vec<VisualAlert> {
+        std::mem::take(&mut self.alerts)
+    }
+
+    /// Judges the frames the new one makes judgeable: the camera's own, or
+    /// every watched camera's when the reference moves on.
+    fn look_for_slips(&mut self, camera: usize, stamp: i64) {
+        let reference = self.config.reference;
+        if camera != reference
+            && let Some(w) = &mut self.watches[camera]
+        {
+            w.frame_arrived(stamp);
+        }
+        let cameras: Vec<usize> = if camera == reference {
+            (0..self.history.len())
+                .filter(|&c| c != reference)
+                .collect()
+        } else {
+            vec![camera]
+        };
+        for c in cameras {
+            let Some(w) = &mut self.watches[c] else {
+                continue;
+            };
+            let Some(slip) = w.judge(&self.history[c], &self.history[reference]) else {
+                continue;
+            };
+            let period = w.period;
+            self.centres[c] = w.offset;
+            self.restamp(c, slip.from, slip.frames, period);
+            self.alerts.push(VisualAlert {
+                camera: c,
+                at: Time(*self.history[reference].times.back().unwrap_or(&stamp)),
+                kind: AlertKind::Slip {
+                    frames: slip.frames,
+                    from: Time(slip.from),
+                },
+                confidence: slip.confidence,
+            });
+        }
+    }
+
+    /// A slip of `frames` from the frame stamped `from` on: the frames
+    /// before it are re-stamped to where they now belong, so that the
+    /// window speaks of one offset again (a repeated frame's older twin is
+    /// dropped), and the drift fit's past offsets move with them.
+    fn restamp(&mut self, camera: usize, from: i64, frames: i32, period: i64) {
+        let shift = frames as i64 * period;
+        let h = &mut self.history[camera];
+        let before = h.times.partition_point(|&t| t < from);
+        let mut kept_times = VecDeque::with_capacity(h.times.len());
+        let mut kept_maps = VecDeque::with_capacity(h.maps.len());
+        for (k, (t, map)) in h.times.drain(..).zip(h.maps.drain(..)).enumerate() {
+            if k < before {
+                let moved = t - shift;
+                if moved < from {
+                    kept_times.push_back(moved);
+                    kept_maps.push_back(map);
+                }
+            } else {
+                kept_times.push_back(t);
+                kept_maps.push_back(map);
+            }
+        }
+        h.times = kept_times;
+        h.maps = kept_maps;
+        for p in &mut self.offsets_seen[camera] {
+            p.1 += shift as f64;
+        }
     }
 
     /// Frames refused as malformed (short of their stated size, too small,
@@ -307,6 +352,29 @@ impl VisualEstimator {
                 Some(m)
             }
         }
+    }
+
+    /// After an estimate: the search's new centre, and the slip
+    /// detector's watch moved to the estimated offset.
+    fn watch(&mut self, camera: usize, mapping: &Mapping, offset: f64, own_times: &[i64]) {
+        self.centres[camera] = offset;
+        let mut gaps: Vec<i64> = own_times.windows(2).map(|w| w[1] - w[0]).collect();
+        gaps.sort_unstable();
+        let (Some(&period), Some(own), Some(reference)) = (
+            gaps.get(gaps.len() / 2),
+            self.history[camera].maps.back(),
+            self.history[self.config.reference].maps.back(),
+        ) else {
+            return;
+        };
+        self.watches[camera] = Watch::new(
+            offset,
+            period,
+            mapping,
+            (own.width, own.height),
+            (reference.width, reference.height),
+            self.watches[camera].as_ref(),
+        );
     }
 
     fn abstain(camera: usize, at: Time, pairs: usize) -> OffsetEstimate {
@@ -361,6 +429,7 @@ impl VisualEstimator {
         let ref_times: Vec<i64> = reference.times.iter().copied().collect();
         let min_samples = (own.times.len() / 2).max(8);
         let mut matches: Vec<(f64, f64)> = Vec::new();
+        let centre_lag = -self.centres[camera].round() as i64;
         let mut used = 0;
         for (_, times, values, cell) in &cells {
             if used == self.config.regions_used {
@@ -377,16 +446,25 @@ impl VisualEstimator {
                 .map(|p| counterpart_mean(p, &m, *cell, ox, oy))
                 .collect();
             let (rt, rd) = differences(&ref_times, &series);
+            // The search is centred on where the camera was last seen.
+            let centred: Vec<i64> = times.iter().map(|t| t - centre_lag).collect();
             let peak = best_lag(
                 Signal {
                     times: &rt,
                     values: &rd,
                 },
-                Signal { times, values },
+                Signal {
+                    times: &centred,
+                    values,
+                },
                 self.config.search.0 as f64,
                 self.config.step.0 as f64,
                 min_samples,
-            );
+            )
+            .map(|mut p| {
+                p.lag += centre_lag as f64;
+                p
+            });
             if let Some(p) = peak.filter(|p| p.correlation >= self.config.min_correlation) {
                 // The coarse lag confuses time with place: a counterpart a
                 // twentieth of a pixel off looks, to an object crossing it,
@@ -437,6 +515,8 @@ impl VisualEstimator {
         // 1.4826·MAD is a robust σ of one pair; the median of n pairs is
         // √(π/2)/√n as uncertain. A floor of a twentieth of the lag step.
         let sigma = 1.4826 * mad * (std::f64::consts::FRAC_PI_2 / matches.len() as f64).sqrt();
+        let uncertainty = sigma.max(self.config.step.0 as f64 / 20.0);
+        self.watch(camera, &m, offset, &own_times);
         let points = &mut self.offsets_seen[camera];
         points.push_back((at.0, offset));
         while points.len() > DRIFT_KEEP {
@@ -446,7 +526,7 @@ impl VisualEstimator {
             camera,
             at,
             offset_ns: Some(offset),
-            uncertainty_ns: sigma.max(self.config.step.0 as f64 / 20.0),
+            uncertainty_ns: uncertainty,
             pairs: matches.len(),
             drift_ppm: drift_of(points),
         }

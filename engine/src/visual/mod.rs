@@ -11,11 +11,14 @@ pub mod brightness;
 pub mod correlate;
 pub mod estimator;
 pub mod pearson;
+mod regions;
 pub mod register;
+mod slip;
 
 pub use brightness::Brightness;
 pub use estimator::{OffsetEstimate, VisualConfig, VisualEstimator};
 pub use register::Plane;
+pub use slip::{AlertKind, VisualAlert};
 
 /// A picture's brightness, row by row.
 #[derive(Clone, Copy, Debug)]

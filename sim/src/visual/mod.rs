@@ -5,5 +5,6 @@
 pub mod camera;
 pub mod run;
 pub mod scene;
+pub mod slips;
 
 pub use run::run_visual;

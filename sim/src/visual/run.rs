@@ -5,6 +5,7 @@
 
 use super::camera::CameraView;
 use super::scene::{Scene, SceneConfig};
+use super::slips::{schedule, slipped_by, tally};
 use crate::rng::Seeds;
 use crate::scenario::Scenario;
 use crate::score::{VisualScore, quantile};
@@ -61,9 +62,29 @@ pub fn run_visual(
             }
         })
         .collect();
-    // The true offset of camera c at stamp s (ns).
-    let offset_at =
-        |offsets: &[i64], c: usize, s: i64| offsets[c] as f64 + drifts[c] * 1e-6 * s as f64;
+    let slips = match &spec.slips {
+        Some(slip_spec) => schedule(slip_spec, &seeds, &rates, duration),
+        None => vec![Vec::new(); rates.len()],
+    };
+    for s in slips.iter().flatten() {
+        tracing::debug!(
+            camera = s.camera,
+            from = s.from,
+            frames = s.frames,
+            "visual slip made"
+        );
+    }
+    let periods: Vec<f64> = rates
+        .iter()
+        .map(|r| 1e9 * r.den() as f64 / r.num() as f64)
+        .collect();
+    // The true offset of camera c at stamp s (ns), counting the slips made
+    // by stamp `slipped`.
+    let offset_at = |offsets: &[i64], c: usize, s: i64, slipped: i64| {
+        offsets[c] as f64
+            + drifts[c] * 1e-6 * s as f64
+            + slipped_by(&slips[c], slipped) as f64 * periods[c]
+    };
     for (c, _) in rates.iter().enumerate() {
         let mut draw = seeds.stream(&format!("visual/draw/cam{c}"));
         let max = spec.max_offset.ns();
@@ -96,6 +117,7 @@ pub fn run_visual(
     let mut errors_ms = Vec::new();
     let (mut estimates, mut abstained) = (0u64, 0u64);
     let (mut cpu, mut frames) = (0u64, 0u64);
+    let mut alerts = Vec::new();
     // Frames in stamp order: the camera whose next stamp comes first.
     while let Some(c) = (0..rates.len())
         .filter(|&c| rates[c].frame_time(next[c]).0 < duration)
@@ -103,7 +125,7 @@ pub fn run_visual(
     {
         let stamp = rates[c].frame_time(next[c]).0;
         next[c] += 1;
-        let truly = (stamp as f64 + offset_at(&offsets, c, stamp)) / 1e9;
+        let truly = (stamp as f64 + offset_at(&offsets, c, stamp, stamp)) / 1e9;
         let pixels = views[c].capture(&scene, truly);
         let frame = LumaFrame {
             width: w as usize,
@@ -118,8 +140,11 @@ pub fn run_visual(
             estimates += 1;
             match e.offset_ns {
                 Some(o) => {
+                    // A slip found re-stamps the window: the estimate speaks
+                    // of the slips made by its time.
                     let mid = e.at.0 - half_window;
-                    let truth = offset_at(&offsets, e.camera, mid) - offset_at(&offsets, 0, mid);
+                    let truth = offset_at(&offsets, e.camera, mid, e.at.0)
+                        - offset_at(&offsets, 0, mid, e.at.0);
                     if let Some(d) = e.drift_ppm {
                         drift_errors.push((d - (drifts[e.camera] - drifts[0])).abs());
                     }
@@ -137,7 +162,13 @@ pub fn run_visual(
                 None => abstained += 1,
             }
         }
+        for a in estimator.take_alerts() {
+            tracing::debug!(camera = a.camera, at = a.at.0, kind = ?a.kind, confidence = a.confidence, "visual alert");
+            alerts.push(a);
+        }
     }
+    let slip_tally = tally(&slips, &alerts, rates[0]);
+    let watched_hours = (rates.len().saturating_sub(1)) as f64 * duration as f64 / 3.6e12;
     errors_ms.sort_by(f64::total_cmp);
     drift_errors.sort_by(f64::total_cmp);
     Some(VisualScore {
@@ -150,8 +181,11 @@ pub fn run_visual(
             1.0
         },
         drift_err_median_ppm: (!drift_errors.is_empty()).then(|| quantile(&drift_errors, 0.5)),
-        slip_recall: None,
-        false_alarms_per_cam_hour: None,
+        slip_recall: (slip_tally.made > 0)
+            .then(|| slip_tally.found as f64 / slip_tally.made as f64),
+        slips_late: slip_tally.late,
+        false_alarms_per_cam_hour: (watched_hours > 0.0)
+            .then(|| slip_tally.false_alarms as f64 / watched_hours),
         cpu_ms_per_cam_frame: (frames > 0).then(|| cpu as f64 / 1e6 / frames as f64),
     })
 }
