@@ -14,7 +14,7 @@
 //!    offset, their spread its uncertainty; too few strong pairs — a static
 //!    scene, no overlap, flat correlation — and the estimator abstains.
 
-use super::correlate::{Signal, best_lag};
+use super::correlate::{Signal, best_lag, best_lag_coarse_to_fine};
 use super::register::{Mapping, Plane, refine_block, register};
 use super::{FeatureExtractor, LumaFrame};
 use crate::time::{Nanos, Time};
@@ -31,6 +31,10 @@ pub struct VisualConfig {
     pub search: Nanos,
     /// Lag grid before sub-step refinement.
     pub step: Nanos,
+    /// For searches far wider than `step` (recordings started seconds
+    /// apart): search on this grid first (a frame period), then on `step`
+    /// around its best. `None`: `step` over the whole range.
+    pub coarse_step: Option<Nanos>,
     /// The camera's picture is cut into this grid of candidate regions.
     pub grid: (usize, usize),
     /// Regions per camera taking part (the most active).
@@ -55,6 +59,7 @@ impl VisualConfig {
             update_every: Nanos::from_secs(1),
             search: Nanos::from_millis(45),
             step: Nanos::from_millis(1),
+            coarse_step: None,
             grid: (12, 8),
             regions_used: 16,
             min_correlation: 0.8,
@@ -377,16 +382,20 @@ impl VisualEstimator {
                 .map(|p| counterpart_mean(p, &m, *cell, ox, oy))
                 .collect();
             let (rt, rd) = differences(&ref_times, &series);
-            let peak = best_lag(
+            let (a, b) = (
                 Signal {
                     times: &rt,
                     values: &rd,
                 },
                 Signal { times, values },
-                self.config.search.0 as f64,
-                self.config.step.0 as f64,
-                min_samples,
             );
+            let (search, step) = (self.config.search.0 as f64, self.config.step.0 as f64);
+            let peak = match self.config.coarse_step {
+                Some(coarse) if coarse.0 as f64 > step && (coarse.0 as f64) < search => {
+                    best_lag_coarse_to_fine(a, b, search, coarse.0 as f64, step, min_samples)
+                }
+                _ => best_lag(a, b, search, step, min_samples),
+            };
             if let Some(p) = peak.filter(|p| p.correlation >= self.config.min_correlation) {
                 // The coarse lag confuses time with place: a counterpart a
                 // twentieth of a pixel off looks, to an object crossing it,

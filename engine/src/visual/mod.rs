@@ -9,11 +9,13 @@
 
 pub mod brightness;
 pub mod correlate;
+pub mod downscale;
 pub mod estimator;
 pub mod pearson;
 pub mod register;
 
 pub use brightness::Brightness;
+pub use downscale::{OwnedLuma, box_downscale, factor_for};
 pub use estimator::{OffsetEstimate, VisualConfig, VisualEstimator};
 pub use register::Plane;
 
