@@ -1,7 +1,8 @@
 //! A recording as a camera: a YUV4MPEG2 file (what `ffmpeg … -f
 //! yuv4mpegpipe` or `out.y4m` writes) yields its frames' brightness, each
-//! stamped with its index × the file's frame period — exact integer ns from
-//! the header's rational rate, so 30000/1001 fps does not accumulate error.
+//! stamped with its index × the file's frame period — the engine's exact
+//! rational `FrameRate` from the header's `F`, so 30000/1001 fps does not
+//! accumulate error.
 //!
 //! Only the Y plane is read: the visual estimator works on brightness, and
 //! every Y4M colourspace stores Y first. Deeper-than-8-bit files are brought
@@ -9,6 +10,7 @@
 //! colourspace, a file cut short mid-frame) is an error naming the file,
 //! never a panic.
 
+use camsync_engine::frame_rate::FrameRate;
 use camsync_engine::time::Time;
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -70,8 +72,7 @@ pub struct Y4mFile {
     read: Arc<AtomicU64>,
     width: usize,
     height: usize,
-    /// Frames per second as num/den.
-    rate: (u64, u64),
+    rate: FrameRate,
     bit_depth: usize,
     colourspace: &'static str,
     next_index: u64,
@@ -131,23 +132,18 @@ impl Y4mFile {
                 other => other.to_string(),
             })
         })?;
-        let rate = decoder.get_framerate();
-        if rate.num == 0 || rate.den == 0 {
-            return Err(header(format!("frame rate {}:{}", rate.num, rate.den)));
-        }
-        // The stamps are index × den × 10⁹ / num in i64 ns: keep den and num
-        // small enough that a day of frames cannot overflow.
-        if rate.num > 1 << 20 || rate.den > 1 << 20 {
-            return Err(header(format!(
-                "frame rate {}:{} out of range",
-                rate.num, rate.den
-            )));
-        }
+        let r = decoder.get_framerate();
+        let rate = u32::try_from(r.num)
+            .ok()
+            .zip(u32::try_from(r.den).ok())
+            .ok_or_else(|| "out of range".to_string())
+            .and_then(|(num, den)| FrameRate::new(num, den).map_err(|e| e.to_string()))
+            .map_err(|e| header(format!("frame rate F{}:{}: {e}", r.num, r.den)))?;
         Ok(Y4mFile {
             path: path.to_path_buf(),
             width: decoder.get_width(),
             height: decoder.get_height(),
-            rate: (rate.num as u64, rate.den as u64),
+            rate,
             bit_depth: decoder.get_bit_depth(),
             colourspace: colourspace_name(decoder.get_colorspace()),
             decoder,
@@ -168,13 +164,9 @@ impl Y4mFile {
         self.height
     }
 
-    /// Frames per second as (numerator, denominator), reduced.
-    pub fn frame_rate(&self) -> (u64, u64) {
-        let (mut a, mut b) = self.rate;
-        while b != 0 {
-            (a, b) = (b, a % b);
-        }
-        (self.rate.0 / a, self.rate.1 / a)
+    /// The header's frame rate, reduced.
+    pub fn frame_rate(&self) -> FrameRate {
+        self.rate
     }
 
     /// The header's colourspace tag (`420jpeg`, `mono`, …).
@@ -182,16 +174,10 @@ impl Y4mFile {
         self.colourspace
     }
 
-    /// The frame period in ns (rounded; stamps use the exact rate).
-    pub fn period_ns(&self) -> f64 {
-        self.rate.1 as f64 * 1e9 / self.rate.0 as f64
-    }
-
-    /// Frame `index`'s stamp: index × den / num seconds, to the nearest ns.
+    /// Frame `index`'s stamp: index × den / num seconds, rounded down to
+    /// the ns as everywhere in the engine.
     pub fn stamp_of(&self, index: u64) -> Time {
-        let (num, den) = (self.rate.0 as u128, self.rate.1 as u128);
-        let ns = (index as u128 * den * 1_000_000_000 + num / 2) / num;
-        Time(ns as i64)
+        self.rate.frame_time(index as i64)
     }
 
     /// The next frame; `None` at the end of the file.
@@ -276,7 +262,7 @@ mod tests {
         let path = write("good.y4m", &clip(3));
         let mut f = Y4mFile::open(&path).unwrap();
         assert_eq!((f.width(), f.height()), (4, 2));
-        assert_eq!(f.frame_rate(), (30000, 1001));
+        assert_eq!(f.frame_rate(), FrameRate::new(30000, 1001).unwrap());
         assert_eq!(f.colourspace(), "420jpeg");
         let mut frames = Vec::new();
         while let Some(frame) = f.next_frame().unwrap() {
@@ -284,7 +270,7 @@ mod tests {
         }
         assert_eq!(frames.len(), 3);
         assert_eq!(frames[2].luma, vec![20, 21, 22, 23, 24, 25, 26, 27]);
-        assert_eq!(frames[1].stamp, Time(33_366_667));
+        assert_eq!(frames[1].stamp, Time(33_366_666));
         assert_eq!(frames[2].stamp, Time(66_733_333));
         // 30 000 frames at 30000/1001 fps are exactly 1001 s.
         assert_eq!(f.stamp_of(30_000), Time(1_001_000_000_000));

@@ -15,6 +15,7 @@
 //! negative, of the file's) to line the two up.
 
 use super::{EXIT_ABSTAINED, EXIT_BAD_INPUT, EXIT_OK};
+use camsync_engine::frame_rate::FrameRate;
 use camsync_engine::time::{Nanos, Time};
 use camsync_engine::visual::{
     Brightness, FeatureExtractor, OffsetEstimate, OwnedLuma, VisualConfig, VisualEstimator,
@@ -77,7 +78,7 @@ struct Placed {
     windows: usize,
 }
 
-fn read(path: &Path, max_width: usize) -> Result<(Recording, (u64, u64)), String> {
+fn read(path: &Path, max_width: usize) -> Result<(Recording, FrameRate), String> {
     let mut file = Y4mFile::open(path).map_err(|e| e.to_string())?;
     let factor = factor_for(file.width(), max_width);
     let mut frames = Vec::new();
@@ -103,13 +104,11 @@ fn read(path: &Path, max_width: usize) -> Result<(Recording, (u64, u64)), String
     }
     let rate = file.frame_rate();
     tracing::info!(
-        "{}: {}×{} C{} at {}/{} fps, {} frames, analysed at {}×{}",
+        "{}: {}×{} C{} at {rate} fps, {} frames, analysed at {}×{}",
         path.display(),
         file.width(),
         file.height(),
         file.colourspace(),
-        rate.0,
-        rate.1,
         frames.len(),
         frames[0].width,
         frames[0].height
@@ -132,10 +131,9 @@ fn frame_view(frame: &camsync_hw::Y4mFrame) -> camsync_engine::visual::LumaFrame
     }
 }
 
-/// Frame `index`'s stamp at `rate` (num/den fps), to the nearest ns.
-fn stamp(index: usize, rate: (u64, u64)) -> i64 {
-    let (num, den) = (rate.0 as u128, rate.1 as u128);
-    ((index as u128 * den * 1_000_000_000 + num / 2) / num) as i64
+/// Frame `index`'s stamp, as the file camera stamps it.
+fn stamp(index: usize, rate: FrameRate) -> i64 {
+    rate.frame_time(index as i64).0
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -195,16 +193,12 @@ pub fn align(args: AlignArgs, quiet: bool) -> u8 {
             None => rate = Some(r),
             Some(first) if first != r => {
                 eprintln!(
-                    "error: {}: frame rate {}/{} fps differs from {}'s {}/{} fps \
+                    "error: {}: frame rate {r} fps differs from {}'s {first} fps \
                      (convert first, e.g. ffmpeg -i in -r {}/{} out.y4m)",
                     path.display(),
-                    r.0,
-                    r.1,
                     args.videos[0].display(),
-                    first.0,
-                    first.1,
-                    first.0,
-                    first.1
+                    first.num(),
+                    first.den(),
                 );
                 return EXIT_BAD_INPUT;
             }
@@ -215,7 +209,7 @@ pub fn align(args: AlignArgs, quiet: bool) -> u8 {
     let Some(rate) = rate else {
         return EXIT_BAD_INPUT;
     };
-    let period_ns = rate.1 as f64 * 1e9 / rate.0 as f64;
+    let period_ns = rate.den() as f64 * 1e9 / rate.num() as f64;
     let reference_span = stamp(recordings[0].frames.len() - 1, rate);
     let mut config = VisualConfig::new(recordings.len());
     config.window = Nanos(reference_span.min(MAX_WINDOW.0));
@@ -283,7 +277,7 @@ pub fn align(args: AlignArgs, quiet: bool) -> u8 {
         .collect();
     let report = serde_json::json!({
         "reference": recordings[0].path.display().to_string(),
-        "frame_rate": format!("{}/{}", rate.0, rate.1),
+        "frame_rate": format!("{}/{}", rate.num(), rate.den()),
         "frame_period_ms": period_ns / 1e6,
         "sign": "frames/ms > 0: the file's first frame was captured that much later than the reference's",
         "offsets": entries,
@@ -313,19 +307,17 @@ pub fn align(args: AlignArgs, quiet: bool) -> u8 {
 fn print_table(
     recordings: &[Recording],
     placed: &[Option<Placed>],
-    rate: (u64, u64),
+    rate: FrameRate,
     period_ns: f64,
     elapsed: f64,
 ) {
     let r = &recordings[0];
     println!(
-        "reference {} ({}×{}, {} frames at {}/{} fps)",
+        "reference {} ({}×{}, {} frames at {rate} fps)",
         r.path.display(),
         r.size.0,
         r.size.1,
         r.frames.len(),
-        rate.0,
-        rate.1
     );
     let width = recordings
         .iter()
