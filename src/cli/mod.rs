@@ -1,5 +1,7 @@
-//! Subcommands: `run` a scenario and score it, `validate` a scenario file.
+//! Subcommands: `run` a scenario and score it, `validate` a scenario file,
+//! `align` recordings by their pictures.
 
+mod align;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -10,8 +12,11 @@ use std::process::ExitCode;
 pub const EXIT_OK: u8 = 0;
 /// Exit code when a run fails one of its `[expect]` thresholds.
 pub const EXIT_EXPECT_FAILED: u8 = 1;
-/// Exit code for bad input: an unreadable or invalid scenario, bad flags.
+/// Exit code for bad input: an unreadable or invalid scenario or recording,
+/// bad flags.
 pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code when `align` abstains: the pictures carry no timing information.
+pub const EXIT_ABSTAINED: u8 = 3;
 
 #[derive(Parser)]
 #[command(
@@ -37,6 +42,9 @@ struct Cli {
 enum Command {
     /// Run a scenario in the simulator and score it against ground truth.
     Run(run::RunArgs),
+    /// Measure the capture-time offsets between recordings of one event
+    /// (Y4M files) from their pictures.
+    Align(align::AlignArgs),
     /// Check a scenario file without running it.
     Validate {
         /// The scenario file (TOML).
@@ -60,6 +68,7 @@ pub fn main() -> ExitCode {
     init_logging(cli.verbose, cli.quiet);
     let code = match cli.command {
         Command::Run(args) => run::run(args, cli.quiet),
+        Command::Align(args) => align::align(args, cli.quiet),
         Command::Validate { scenario } => validate(&scenario),
     };
     ExitCode::from(code)

@@ -84,16 +84,47 @@ pub fn best_lag(
     step: f64,
     min_samples: usize,
 ) -> Option<Peak> {
+    best_lag_around(a, b, 0.0, range, step, min_samples)
+}
+
+/// Coarse to fine, for searches far wider than the fine step (recordings
+/// started seconds apart): the best lag in [−range, range] on a grid of
+/// `coarse` (a frame period: the signals' own sampling, so nothing falls
+/// between grid points), then on the grid of `step` within one coarse step
+/// of it, refined to a fraction of the step.
+pub fn best_lag_coarse_to_fine(
+    a: Signal<'_>,
+    b: Signal<'_>,
+    range: f64,
+    coarse: f64,
+    step: f64,
+    min_samples: usize,
+) -> Option<Peak> {
+    let rough = best_lag_around(a, b, 0.0, range, coarse, min_samples)?;
+    let centre = (rough.lag / step).round() * step;
+    best_lag_around(a, b, centre, coarse, step, min_samples)
+}
+
+/// The best lag in [centre − range, centre + range] on a grid of `step`
+/// (centred on `centre`), refined to a fraction of the step.
+fn best_lag_around(
+    a: Signal<'_>,
+    b: Signal<'_>,
+    centre: f64,
+    range: f64,
+    step: f64,
+    min_samples: usize,
+) -> Option<Peak> {
     let steps = (range / step).ceil() as i64;
     let curve: Vec<Option<f64>> = (-steps..=steps)
-        .map(|k| correlation_at(a, b, k as f64 * step, min_samples))
+        .map(|k| correlation_at(a, b, centre + k as f64 * step, min_samples))
         .collect();
     let (i, &best) = curve
         .iter()
         .enumerate()
         .filter_map(|(i, c)| c.as_ref().map(|c| (i, c)))
         .max_by(|x, y| x.1.total_cmp(y.1))?;
-    let mut lag = (i as i64 - steps) as f64 * step;
+    let mut lag = centre + (i as i64 - steps) as f64 * step;
     // A parabola through the peak and its neighbours.
     if i > 0
         && let (Some(l), Some(r)) = (curve[i - 1], curve.get(i + 1).copied().flatten())
@@ -136,6 +167,26 @@ mod tests {
             20,
         )
         .unwrap();
+        assert!((peak.lag - shift).abs() < 0.3e6, "{peak:?}");
+        assert!(peak.correlation > 0.99);
+    }
+
+    #[test]
+    fn a_shift_of_many_frames_is_found_coarse_then_fine() {
+        // An irregular signal (no period to alias onto); b lags a by 7 frames
+        // and 4.1 ms, searched over ±2 s on a frame grid, then per ms.
+        let period = 33_366_667i64;
+        let shift = 7.0 * period as f64 + 4.1e6;
+        let f = |t: f64| (t / 7.3e7).sin() * (t / 3.1e8).cos() + 0.6 * (t / 1.7e8 + 0.3).sin();
+        let times: Vec<i64> = (0..300).map(|k| k * period).collect();
+        let a: Vec<f32> = times.iter().map(|&t| f(t as f64) as f32).collect();
+        let b: Vec<f32> = times.iter().map(|&t| f(t as f64 - shift) as f32).collect();
+        let signal = |values| Signal {
+            times: &times,
+            values,
+        };
+        let peak =
+            best_lag_coarse_to_fine(signal(&a), signal(&b), 2e9, period as f64, 1e6, 100).unwrap();
         assert!((peak.lag - shift).abs() < 0.3e6, "{peak:?}");
         assert!(peak.correlation > 0.99);
     }

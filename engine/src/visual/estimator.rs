@@ -14,7 +14,7 @@
 //!    offset, their spread its uncertainty; too few strong pairs — a static
 //!    scene, no overlap, flat correlation — and the estimator abstains.
 
-use super::correlate::{Signal, best_lag};
+use super::correlate::{Signal, best_lag, best_lag_coarse_to_fine};
 use super::regions::{Rect, counterpart_mean, mean_in};
 use super::register::{Mapping, Plane, refine_block, register};
 use super::slip::{AlertKind, History, VisualAlert, Watch};
@@ -33,6 +33,10 @@ pub struct VisualConfig {
     pub search: Nanos,
     /// Lag grid before sub-step refinement.
     pub step: Nanos,
+    /// For searches far wider than `step` (recordings started seconds
+    /// apart): search on this grid first (a frame period), then on `step`
+    /// around its best. `None`: `step` over the whole range.
+    pub coarse_step: Option<Nanos>,
     /// The camera's picture is cut into this grid of candidate regions.
     pub grid: (usize, usize),
     /// Regions per camera taking part (the most active).
@@ -57,6 +61,7 @@ impl VisualConfig {
             update_every: Nanos::from_secs(1),
             search: Nanos::from_millis(45),
             step: Nanos::from_millis(1),
+            coarse_step: None,
             grid: (12, 8),
             regions_used: 16,
             min_correlation: 0.8,
@@ -448,7 +453,7 @@ impl VisualEstimator {
             let (rt, rd) = differences(&ref_times, &series);
             // The search is centred on where the camera was last seen.
             let centred: Vec<i64> = times.iter().map(|t| t - centre_lag).collect();
-            let peak = best_lag(
+            let (a, b) = (
                 Signal {
                     times: &rt,
                     values: &rd,
@@ -457,10 +462,14 @@ impl VisualEstimator {
                     times: &centred,
                     values,
                 },
-                self.config.search.0 as f64,
-                self.config.step.0 as f64,
-                min_samples,
-            )
+            );
+            let (search, step) = (self.config.search.0 as f64, self.config.step.0 as f64);
+            let peak = match self.config.coarse_step {
+                Some(coarse) if coarse.0 as f64 > step && (coarse.0 as f64) < search => {
+                    best_lag_coarse_to_fine(a, b, search, coarse.0 as f64, step, min_samples)
+                }
+                _ => best_lag(a, b, search, step, min_samples),
+            }
             .map(|mut p| {
                 p.lag += centre_lag as f64;
                 p

@@ -9,6 +9,7 @@
 
 pub mod brightness;
 pub mod correlate;
+pub mod downscale;
 pub mod estimator;
 pub mod pearson;
 mod regions;
@@ -16,6 +17,7 @@ pub mod register;
 mod slip;
 
 pub use brightness::Brightness;
+pub use downscale::{OwnedLuma, box_downscale, factor_for};
 pub use estimator::{OffsetEstimate, VisualConfig, VisualEstimator};
 pub use register::Plane;
 pub use slip::{AlertKind, VisualAlert};
