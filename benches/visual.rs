@@ -5,16 +5,26 @@
 //! are rendered once outside the measurement; one element is one
 //! camera-frame. The goal is ≤ 1 ms.
 //!
+//! The ONNX feature stage is measured apart, on moving photo scenes
+//! (tests/photo_scenes, 160×96, three cameras, 29.97 fps, 12 s): one
+//! CenterFace run on one frame; the estimator per camera-frame with the
+//! classical extractor; and with `FaceAttention` (the detector every 8th
+//! frame, its cost amortised). Needs scripts/setup-onnx.
+//!
 //!     cargo bench --bench visual
 
 use camsync_engine::visual::{
     Brightness, FeatureExtractor, LumaFrame, VisualConfig, VisualEstimator,
 };
 use camsync_engine::{FrameRate, Time};
+use camsync_hw::onnx::{AttentionConfig, CenterFace, FaceAttention};
 use camsync_sim::rng::Seeds;
 use camsync_sim::visual::camera::CameraView;
 use camsync_sim::visual::scene::{Scene, SceneConfig};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+
+#[path = "../tests/photo_scenes/mod.rs"]
+mod photo_scenes;
 
 const CAMERAS: usize = 4;
 const SECONDS: i64 = 12;
@@ -102,5 +112,80 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// The estimator over a photo recording with the given extractors.
+fn run_photo(
+    recording: &photo_scenes::Recording,
+    extractors: Vec<Box<dyn FeatureExtractor + Send>>,
+) -> usize {
+    let mut estimator = VisualEstimator::new(VisualConfig::new(photo_scenes::CAMERAS), extractors);
+    let mut estimates = 0;
+    for (c, stamp, pixels) in &recording.frames {
+        let frame = LumaFrame {
+            width: photo_scenes::SIZE.0,
+            height: photo_scenes::SIZE.1,
+            pixels,
+        };
+        estimates += estimator
+            .push_frame(*c, Time(*stamp), &frame)
+            .iter()
+            .filter(|e| e.offset_ns.is_some())
+            .count();
+    }
+    assert!(estimates >= 10, "the estimator must measure, not abstain");
+    estimates
+}
+
+fn bench_onnx(c: &mut Criterion) {
+    let paths = photo_scenes::onnx_paths();
+    let recording = photo_scenes::record(1, SECONDS);
+    let (w, h) = photo_scenes::SIZE;
+    let mut group = c.benchmark_group("visual_onnx");
+    group.sample_size(10);
+
+    let mut detector =
+        CenterFace::load(&paths.runtime, &paths.model()).unwrap_or_else(|e| panic!("{e}"));
+    let pixels = &recording.frames[0].2;
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("centerface_per_run_160x96", |b| {
+        b.iter(|| {
+            let frame = LumaFrame {
+                width: w,
+                height: h,
+                pixels,
+            };
+            detector.detect(&frame, 0.5).expect("runs").faces.len()
+        })
+    });
+
+    group.throughput(Throughput::Elements(recording.frames.len() as u64));
+    group.bench_function("photo_estimator_classical_per_camera_frame", |b| {
+        b.iter(|| {
+            run_photo(
+                &recording,
+                (0..photo_scenes::CAMERAS)
+                    .map(|_| Box::new(Brightness) as Box<dyn FeatureExtractor + Send>)
+                    .collect(),
+            )
+        })
+    });
+    group.bench_function("photo_estimator_faces_every_8th_per_camera_frame", |b| {
+        b.iter_batched(
+            || {
+                (0..photo_scenes::CAMERAS)
+                    .map(|_| {
+                        Box::new(
+                            FaceAttention::new(&paths, AttentionConfig::default())
+                                .unwrap_or_else(|e| panic!("{e}")),
+                        ) as Box<dyn FeatureExtractor + Send>
+                    })
+                    .collect::<Vec<_>>()
+            },
+            |extractors| run_photo(&recording, extractors),
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_onnx);
 criterion_main!(benches);

@@ -1,7 +1,10 @@
-//! camsync-hw: the engine's link to real hardware. For now, the system clocks that
-//! serve as free-running bases and recordings played as cameras (Y4M files);
-//! sockets, PHCs, capture devices and the live driver follow.
+//! camsync-hw: the engine's link to real hardware and to what the sans-IO
+//! engine may not do itself. For now, the system clocks that serve as
+//! free-running bases, recordings played as cameras (Y4M files), and the
+//! ONNX feature stage (a detector loaded from disk and run through ONNX
+//! Runtime); sockets, PHCs, capture devices and the live driver follow.
 
+pub mod onnx;
 pub mod system_clock;
 pub mod y4m_file;
 

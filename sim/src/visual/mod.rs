@@ -3,6 +3,7 @@
 //! the offsets only the simulator knows.
 
 pub mod camera;
+pub mod photo_scene;
 pub mod run;
 pub mod scene;
 pub mod slips;
