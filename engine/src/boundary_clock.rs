@@ -101,7 +101,7 @@ impl Node for BoundaryClock {
                     .handle_input(now, Input::TxTimestamp { token, tx });
             }
             Input::TxTimestamp { token, tx } => self.upstream.handle_tx_timestamp(token, tx),
-            Input::FrameCaptured { .. } | Input::FrameArrived(_) => {}
+            Input::FrameCaptured { .. } | Input::FrameArrived(_) | Input::Adjust(_) => {}
         }
     }
 

@@ -4,11 +4,16 @@
 //! A PTP-locked camera (ST 2059 genlock) starts each frame when its disciplined
 //! clock crosses the frame grid anchored at the PTP epoch, so cameras on the same
 //! grandmaster capture together. A free-running camera captures on its own, and
-//! the agent only stamps what it is given.
+//! the agent only stamps what it is given. A visually disciplined camera has no
+//! PTP: it captures on the grid of its own clock, which the hub steers with
+//! adjustment commands from the offsets the pictures reveal (the hybrid loop).
 
+use crate::coordination::Adjustment;
 use crate::frame::{CameraId, FrameMeta};
 use crate::frame_rate::FrameRate;
 use crate::node::{Input, Node, Output};
+use crate::overlay_clock::OverlayClock;
+use crate::ptp::ServoState;
 use crate::ptp::{PtpSlave, SlaveConfig};
 use crate::time::{Nanos, Time};
 use std::collections::VecDeque;
@@ -19,6 +24,9 @@ pub enum CaptureTiming {
     PtpLocked,
     /// The camera captures on its own and reports `Input::FrameCaptured`.
     FreeRun,
+    /// No PTP: capture on the grid of the camera's own clock, steered by
+    /// the hub's `Input::Adjust` commands.
+    Visual,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -42,6 +50,10 @@ pub struct CameraAgent {
     deadline_basis: (u64, i64),
     seq: u64,
     outputs: VecDeque<Output>,
+    /// A visually disciplined camera's clock (its base until first steered),
+    /// and the last command applied.
+    own_clock: OverlayClock,
+    applied: Option<u64>,
 }
 
 impl CameraAgent {
@@ -58,6 +70,8 @@ impl CameraAgent {
             deadline_basis: (u64::MAX, 0),
             seq: 0,
             outputs: VecDeque::new(),
+            own_clock: OverlayClock::identity(),
+            applied: None,
         };
         agent.refresh_capture_deadline();
         agent
@@ -67,31 +81,58 @@ impl CameraAgent {
         &self.slave
     }
 
+    /// The clock the camera stamps (and, unless free-running, captures) by.
+    pub fn clock(&self) -> &OverlayClock {
+        match self.timing {
+            CaptureTiming::Visual => &self.own_clock,
+            _ => self.slave.clock(),
+        }
+    }
+
+    /// An adjustment from the hub: applied once, in order; the capture grid
+    /// continues from the steered clock's next instant without reusing one.
+    fn adjust(&mut self, now: Time, a: Adjustment) {
+        if self.timing != CaptureTiming::Visual || self.applied.is_some_and(|s| s >= a.sequence) {
+            return;
+        }
+        self.applied = Some(a.sequence);
+        self.own_clock.step(now, a.step);
+        // A command out of range leaves the rate as it was.
+        let _ = self.own_clock.set_frequency_ppb(now, a.frequency_ppb);
+        let next = self.rate.index_at_or_after(self.own_clock.time_at(now));
+        self.next_index = next.max(self.next_index);
+    }
+
     fn refresh_capture_deadline(&mut self) {
-        let basis = (self.slave.clock().version(), self.next_index);
+        let basis = (self.clock().version(), self.next_index);
         if basis == self.deadline_basis {
             return;
         }
         self.deadline_basis = basis;
         self.capture_deadline = match self.timing {
-            CaptureTiming::PtpLocked => Some(
-                self.slave
-                    .clock()
-                    .base_at(self.rate.frame_time(self.next_index)),
-            ),
+            CaptureTiming::PtpLocked | CaptureTiming::Visual => {
+                Some(self.clock().base_at(self.rate.frame_time(self.next_index)))
+            }
             CaptureTiming::FreeRun => None,
         };
     }
 
     fn stamp(&mut self, raw: Time) -> Time {
-        let capture = self.slave.clock().time_at(raw);
+        let capture = self.clock().time_at(raw);
+        let (lock, uncertainty) = match self.timing {
+            // Locked once the pictures have steered it; its bound is the
+            // hub's to know, not the camera's.
+            CaptureTiming::Visual if self.applied.is_some() => (ServoState::Locked, None),
+            CaptureTiming::Visual => (ServoState::Unlocked, None),
+            _ => (self.slave.servo_state(), self.slave.time_uncertainty(raw)),
+        };
         self.outputs.push_back(Output::Frame(FrameMeta {
             camera: self.camera,
             seq: self.seq,
             capture,
             rate: self.rate,
-            lock: self.slave.servo_state(),
-            uncertainty: self.slave.time_uncertainty(raw),
+            lock,
+            uncertainty,
         }));
         self.seq += 1;
         capture
@@ -101,10 +142,14 @@ impl CameraAgent {
 impl Node for CameraAgent {
     fn handle_input(&mut self, now: Time, input: Input<'_>) {
         match input {
+            // A visually disciplined camera has no PTP.
+            Input::Packet { .. } | Input::TxTimestamp { .. }
+                if self.timing == CaptureTiming::Visual => {}
             Input::Packet {
                 from, bytes, rx, ..
             } => self.slave.handle_packet(now, from, bytes, rx),
             Input::TxTimestamp { token, tx } => self.slave.handle_tx_timestamp(token, tx),
+            Input::Adjust(a) => self.adjust(now, a),
             Input::FrameCaptured { raw } => {
                 if self.timing == CaptureTiming::FreeRun {
                     self.stamp(raw);
@@ -116,7 +161,9 @@ impl Node for CameraAgent {
     }
 
     fn handle_timeout(&mut self, now: Time) {
-        self.slave.handle_timeout(now);
+        if self.timing != CaptureTiming::Visual {
+            self.slave.handle_timeout(now);
+        }
         if self.capture_deadline.is_some_and(|d| now >= d) {
             let capture = self.stamp(now);
             // After a clock step the grid moves under us: never reuse an index,
@@ -128,10 +175,10 @@ impl Node for CameraAgent {
     }
 
     fn poll_timeout(&self) -> Option<Time> {
-        [self.slave.poll_timeout(), self.capture_deadline]
-            .into_iter()
-            .flatten()
-            .min()
+        let ptp = (self.timing != CaptureTiming::Visual)
+            .then(|| self.slave.poll_timeout())
+            .flatten();
+        [ptp, self.capture_deadline].into_iter().flatten().min()
     }
 
     fn poll_output(&mut self) -> Option<Output> {

@@ -10,6 +10,7 @@ pub mod boundary_clock;
 pub mod buffer;
 pub mod camera_agent;
 pub mod clock;
+pub mod coordination;
 pub mod frame;
 pub mod frame_rate;
 pub mod hub;

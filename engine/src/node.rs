@@ -6,6 +6,7 @@
 //! `poll_timeout`, calling `handle_timeout` when it fires. Same inputs, same
 //! outputs, whoever drives.
 
+use crate::coordination::Adjustment;
 use crate::frame::{FrameAccount, FrameMeta, FrameSet};
 use crate::ptp::ServoReport;
 use crate::ptp::wire::PortIdentity;
@@ -56,6 +57,8 @@ pub enum Input<'a> {
     FrameCaptured { raw: Time },
     /// A frame's metadata reached the hub.
     FrameArrived(FrameMeta),
+    /// A hub's adjustment command reached a camera agent.
+    Adjust(Adjustment),
 }
 
 /// What a node asks its driver to do, or reports.

@@ -29,7 +29,9 @@ pub fn run(scenario: &Scenario, seed: u64) -> Score {
 /// As `run`, with a CPU-time reader for the cost figures (ns).
 pub fn run_measured(scenario: &Scenario, seed: u64, cpu_ns: &mut dyn FnMut() -> u64) -> Score {
     let mut score = World::new(scenario, seed).run();
-    score.visual = visual::run_visual(scenario, seed, cpu_ns);
+    if let Some(v) = visual::run_visual(scenario, seed, cpu_ns) {
+        score.visual = Some(v);
+    }
     score.judge(scenario);
     score
 }

@@ -492,6 +492,9 @@ impl OscillatorSpec {
 pub enum SyncMode {
     PtpLocked,
     FreeRun,
+    /// No PTP: the camera's clock is steered from the pictures by the hub's
+    /// hybrid correction loop (needs `[visual]`).
+    Visual,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -895,6 +898,26 @@ impl Scenario {
                 return Err(at_key(
                     "behind",
                     format!("no [[boundary_clocks]] entry is named `{b}`"),
+                ));
+            }
+        }
+        let visual: Vec<bool> = self
+            .cameras
+            .iter()
+            .flat_map(|g| std::iter::repeat_n(g.sync == SyncMode::Visual, g.count as usize))
+            .collect();
+        if visual.iter().any(|v| *v) {
+            if self.visual.is_none() {
+                return Err(at_key(
+                    "sync",
+                    "cameras steered from the pictures (sync = \"visual\") need a [visual] table"
+                        .into(),
+                ));
+            }
+            if visual[0] {
+                return Err(at_key(
+                    "sync",
+                    "the first camera is the visual reference and must be PTP-locked".into(),
                 ));
             }
         }

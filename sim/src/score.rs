@@ -37,6 +37,8 @@ pub struct VisualScore {
     /// Slips named by an alert, but later than three frame sets.
     pub slips_late: u64,
     pub false_alarms_per_cam_hour: Option<f64>,
+    /// Adjustment commands the hybrid loop sent.
+    pub corrections: u64,
     /// CPU of feature extraction and correlation per camera-frame (null when
     /// not measured: the deterministic test runs).
     pub cpu_ms_per_cam_frame: Option<f64>,
@@ -134,6 +136,9 @@ pub struct AlignScore {
     /// frame period (the camera's, or the cadence's if longer) from the set's
     /// reference instant.
     pub misaligned_frame_sets: u64,
+    /// Frames placed while their camera flagged itself unlocked (before its
+    /// first lock, or after losing it): not judged for misalignment.
+    pub unlocked_frames: u64,
     /// The largest |true capture instant − reference instant| of any member.
     pub max_alignment_error_ns: f64,
     /// The largest |stamp − true capture instant| of any frame.

@@ -17,9 +17,11 @@ use crate::score::{AlignScore, BufferScore, ClockScore, PtpScore, Score, SwitchS
 use crate::switcher::Switcher;
 use crate::trace::Trace;
 use crate::truth::FrameTruth;
+use crate::visual::hybrid::HybridLoop;
 use camsync_engine::boundary_clock::BoundaryClock;
 use camsync_engine::buffer::{AdaptiveConfig, BufferConfig};
 use camsync_engine::camera_agent::{CameraAgent, CameraConfig, CaptureTiming};
+use camsync_engine::coordination::Adjustment;
 use camsync_engine::frame::{AccountReason, FrameMeta, FrameSet, RepeatReason, Slot};
 use camsync_engine::hub::{AlignRule, Hub, HubConfig, MissingPolicy};
 use camsync_engine::node::DropReason;
@@ -27,7 +29,7 @@ use camsync_engine::ptp::discipline::{DelayWeighting, KalmanConfig, ServoConfig}
 use camsync_engine::ptp::master::LeapSecond;
 use camsync_engine::ptp::port_state::PortState;
 use camsync_engine::ptp::security::{IcvAlgorithm, Key, SecurityAssociation};
-use camsync_engine::ptp::servo::{LinregConfig, PiConfig};
+use camsync_engine::ptp::servo::{LinregConfig, PiConfig, ServoState};
 use camsync_engine::ptp::slave::DelayMechanism;
 use camsync_engine::ptp::summary::ServoSummary;
 use camsync_engine::ptp::wire::{ClockIdentity, PortIdentity};
@@ -46,6 +48,8 @@ pub const START_PTP_NS: i64 = (1_767_225_600 + 37) * 1_000_000_000;
 const GRANDMASTER: usize = 0;
 const HUB: usize = 1;
 const FIRST_CAMERA: usize = 2;
+/// How long an adjustment command takes from the hub to a camera.
+const COMMAND_DELAY: i64 = 2_000_000;
 const DOWNSTREAM_PORT: u16 = camsync_engine::boundary_clock::DOWNSTREAM_PORT;
 /// The address an attacker's packets come from.
 const ATTACKER: usize = u32::MAX as usize;
@@ -115,6 +119,11 @@ enum EventKind {
     FaultStart(usize),
     /// An attacker sends a malformed packet (index of its fault).
     Garbage(usize),
+    /// The hub's adjustment command reaches a camera.
+    Adjust {
+        host: usize,
+        adjustment: Adjustment,
+    },
 }
 
 struct Event {
@@ -259,6 +268,7 @@ struct Tally {
     sets: u64,
     complete_sets: u64,
     misaligned_sets: u64,
+    unlocked_frames: u64,
     max_alignment_error: i64,
     max_stamp_error: i64,
     duplicates: u64,
@@ -330,6 +340,8 @@ pub struct World {
     video_loss: f64,
     video_duplicate: f64,
     bursts: Option<Bursts>,
+    /// The hub's hybrid loop, when cameras are steered from the pictures.
+    hybrid: Option<HybridLoop>,
     buffers: BufferTally,
     switcher: Switcher,
     faults: Vec<FaultSpec>,
@@ -589,6 +601,7 @@ impl World {
                     timing: match group.sync {
                         SyncMode::PtpLocked => CaptureTiming::PtpLocked,
                         SyncMode::FreeRun => CaptureTiming::FreeRun,
+                        SyncMode::Visual => CaptureTiming::Visual,
                     },
                     ptp: slave_config(index),
                 };
@@ -600,6 +613,7 @@ impl World {
                         match group.sync {
                             SyncMode::PtpLocked => "ptp-locked",
                             SyncMode::FreeRun => "free-run",
+                            SyncMode::Visual => "no PTP, steered from the pictures",
                         }
                     ),
                     &scenario.clocks,
@@ -729,6 +743,22 @@ impl World {
                 .video
                 .bursts
                 .map(|b| Bursts::new(b, seeds.stream("video/bursts"))),
+            hybrid: {
+                let steered: Vec<bool> = scenario
+                    .cameras
+                    .iter()
+                    .flat_map(|g| std::iter::repeat_n(g.sync == SyncMode::Visual, g.count as usize))
+                    .collect();
+                match &scenario.visual {
+                    Some(spec) if steered.iter().any(|s| *s) => Some(HybridLoop::new(
+                        spec,
+                        &seeds,
+                        &steered,
+                        scenario.duration.ns(),
+                    )),
+                    _ => None,
+                }
+            },
             buffers: BufferTally::new(scenario.hub.reference_rate.0.period().0),
             switcher: Switcher::new(
                 scenario.hub.reference_rate.0.as_f64().round() as i64,
@@ -983,6 +1013,22 @@ impl World {
                     self.settle(host);
                     self.schedule_free_run_capture(host, rate, n + 1);
                 }
+                EventKind::Adjust { host, adjustment } => {
+                    let local = self.hosts[host].osc.local_at(self.now);
+                    self.trace
+                        .record(10, self.now)
+                        .u64(host as u64)
+                        .i64(adjustment.step.0)
+                        .f64(adjustment.frequency_ppb);
+                    self.hosts[host]
+                        .node
+                        .node()
+                        .handle_input(Time(local), Input::Adjust(adjustment));
+                    self.settle(host);
+                    if let Some(v) = &mut self.hybrid {
+                        v.applied(host - FIRST_CAMERA, self.now, adjustment);
+                    }
+                }
                 EventKind::Sample => self.sample(),
                 EventKind::FaultStart(i) => self.start_fault(i),
                 EventKind::Garbage(i) => self.send_garbage(i),
@@ -1100,6 +1146,20 @@ impl World {
             }
             Output::Frame(meta) => {
                 let gm = self.reference_time();
+                if let Some(v) = &mut self.hybrid {
+                    let locked = meta.lock == ServoState::Locked;
+                    for (camera, adjustment) in
+                        v.frame(meta.camera.0 as usize, gm, meta.capture, locked)
+                    {
+                        self.push(
+                            self.now + COMMAND_DELAY,
+                            EventKind::Adjust {
+                                host: FIRST_CAMERA + camera,
+                                adjustment,
+                            },
+                        );
+                    }
+                }
                 self.tally.frames_captured += 1;
                 self.truth.captured(meta.camera.0 as usize, meta.seq, gm);
                 self.trace
@@ -1377,7 +1437,13 @@ impl World {
             // Beyond the stamp's stated uncertainty (a lost frame leaves its
             // neighbour exactly half a period away, give or take the noise).
             let beyond = (error - frame.uncertainty.map_or(0, |u| u.0)).max(0);
-            if 2 * beyond as i128 * rate.num() as i128 > rate.den() as i128 * 1_000_000_000 {
+            // A frame its camera flags as unlocked (before its first lock,
+            // or while it has lost it) is placed as flagged, not misaligned.
+            let flagged = frame.lock != ServoState::Locked;
+            self.tally.unlocked_frames += flagged as u64;
+            if !flagged
+                && 2 * beyond as i128 * rate.num() as i128 > rate.den() as i128 * 1_000_000_000
+            {
                 misaligned = true;
             }
             // Wrong: no instant the stamp's stated uncertainty allows is this
@@ -1577,6 +1643,7 @@ impl World {
                 0.0
             },
             misaligned_frame_sets: t.misaligned_sets,
+            unlocked_frames: t.unlocked_frames,
             max_alignment_error_ns: t.max_alignment_error as f64,
             max_stamp_error_ns: t.max_stamp_error as f64,
             frames_captured: t.frames_captured,
@@ -1600,7 +1667,7 @@ impl World {
                 cuts: self.switcher.cuts,
                 bad_cuts: self.switcher.bad_cuts,
             },
-            visual: None,
+            visual: self.hybrid.as_ref().map(HybridLoop::score),
             scenario: self.scenario_name,
             seed: self.seed,
             duration_s: self.duration as f64 / 1e9,

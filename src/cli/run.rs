@@ -107,7 +107,9 @@ pub fn run(args: RunArgs, quiet: bool) -> u8 {
         eprintln!("{line}");
     }
     let wall = started.elapsed().as_secs_f64();
-    score.visual = camsync_sim::visual::run_visual(&scenario, seed, &mut thread_cpu_ns);
+    if let Some(v) = camsync_sim::visual::run_visual(&scenario, seed, &mut thread_cpu_ns) {
+        score.visual = Some(v);
+    }
     score.judge(&scenario);
 
     if let Some(path) = &args.offsets_csv

@@ -421,7 +421,7 @@ impl Node for Hub {
                 self.release.observe(frame.camera, delay, now);
                 self.handle_frame(now, frame)
             }
-            Input::FrameCaptured { .. } => {}
+            Input::FrameCaptured { .. } | Input::Adjust(_) => {}
         }
         self.refresh_release_deadline();
     }

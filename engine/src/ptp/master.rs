@@ -431,7 +431,7 @@ impl Node for PtpMaster {
                 from, bytes, rx, ..
             } => self.handle_packet(from, bytes, rx),
             Input::TxTimestamp { token, tx } => self.handle_tx_timestamp(token, tx),
-            Input::FrameCaptured { .. } | Input::FrameArrived(_) => {}
+            Input::FrameCaptured { .. } | Input::FrameArrived(_) | Input::Adjust(_) => {}
         }
     }
 

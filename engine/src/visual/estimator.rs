@@ -33,6 +33,14 @@ pub struct VisualConfig {
     pub search: Nanos,
     /// Lag grid before sub-step refinement.
     pub step: Nanos,
+    /// The drift is fitted over the estimates of this span (the longer,
+    /// the finer; overlapping windows make neighbouring estimates' errors
+    /// alike).
+    pub drift_span: Nanos,
+    /// A camera not yet found is searched ±this instead (a free-running
+    /// clock set by hand may be off by far more than a frame); once found,
+    /// ±`search` around where it was last seen. `None`: always `search`.
+    pub acquire: Option<Nanos>,
     /// For searches far wider than `step` (recordings started seconds
     /// apart): search on this grid first (a frame period), then on `step`
     /// around its best. `None`: `step` over the whole range.
@@ -61,6 +69,8 @@ impl VisualConfig {
             update_every: Nanos::from_secs(1),
             search: Nanos::from_millis(45),
             step: Nanos::from_millis(1),
+            drift_span: Nanos::from_secs(30),
+            acquire: None,
             coarse_step: None,
             grid: (12, 8),
             regions_used: 16,
@@ -91,13 +101,12 @@ pub struct OffsetEstimate {
 }
 
 /// Estimates kept for the drift fit, and the span they must cover.
-const DRIFT_KEEP: usize = 120;
-const DRIFT_SPAN: i64 = 30_000_000_000;
+const DRIFT_KEEP: usize = 600;
 
 /// The slope (ppm) of a least-squares line through (time, offset) points.
-fn drift_of(points: &VecDeque<(i64, f64)>) -> Option<f64> {
+fn drift_of(points: &VecDeque<(i64, f64)>, span: i64) -> Option<f64> {
     let (first, last) = (points.front()?.0, points.back()?.0);
-    if last - first < DRIFT_SPAN || points.len() < 10 {
+    if last - first < span || points.len() < 10 {
         return None;
     }
     let n = points.len() as f64;
@@ -126,6 +135,8 @@ pub struct VisualEstimator {
     /// Per camera, the offset its search is centred on: its last confident
     /// estimate, moved by whole frames when it slips.
     centres: Vec<f64>,
+    /// Per camera, whether it has been found (an estimate made).
+    found: Vec<bool>,
     /// Per camera, what the slip detector watches.
     watches: Vec<Option<Watch>>,
     alerts: Vec<VisualAlert>,
@@ -161,6 +172,7 @@ impl VisualEstimator {
             mappings: vec![None; extractors.len()],
             offsets_seen: vec![VecDeque::new(); extractors.len()],
             centres: vec![0.0; extractors.len()],
+            found: vec![false; extractors.len()],
             watches: extractors.iter().map(|_| None).collect(),
             alerts: Vec::new(),
             config,
@@ -239,6 +251,26 @@ impl VisualEstimator {
             .filter(|&c| c != reference)
             .map(|c| self.estimate(c, stamp))
             .collect()
+    }
+
+    /// A camera's clock was adjusted (the hybrid loop's command applied):
+    /// its stamps moved by `step` from here on. Its window restarts, so that
+    /// it speaks of one clock; its past offsets move with the step, or are
+    /// forgotten when its rate changed too.
+    pub fn adjusted(&mut self, camera: usize, step: Nanos, rate_changed: bool) {
+        let Some(h) = self.history.get_mut(camera) else {
+            return;
+        };
+        h.times.clear();
+        h.maps.clear();
+        self.watches[camera] = None;
+        self.centres[camera] -= step.0 as f64;
+        let points = &mut self.offsets_seen[camera];
+        if rate_changed {
+            points.clear();
+        } else {
+            points.iter_mut().for_each(|p| p.1 -= step.0 as f64);
+        }
     }
 
     /// The alerts raised since the last call.
@@ -363,6 +395,7 @@ impl VisualEstimator {
     /// detector's watch moved to the estimated offset.
     fn watch(&mut self, camera: usize, mapping: &Mapping, offset: f64, own_times: &[i64]) {
         self.centres[camera] = offset;
+        self.found[camera] = true;
         let mut gaps: Vec<i64> = own_times.windows(2).map(|w| w[1] - w[0]).collect();
         gaps.sort_unstable();
         let (Some(&period), Some(own), Some(reference)) = (
@@ -463,9 +496,13 @@ impl VisualEstimator {
                     values,
                 },
             );
-            let (search, step) = (self.config.search.0 as f64, self.config.step.0 as f64);
+            let search = match self.config.acquire {
+                Some(wide) if !self.found[camera] => wide.0 as f64,
+                _ => self.config.search.0 as f64,
+            };
+            let step = self.config.step.0 as f64;
             let peak = match self.config.coarse_step {
-                Some(coarse) if coarse.0 as f64 > step && (coarse.0 as f64) < search => {
+                Some(coarse) if coarse.0 as f64 > step && 4.0 * (coarse.0 as f64) < search => {
                     best_lag_coarse_to_fine(a, b, search, coarse.0 as f64, step, min_samples)
                 }
                 _ => best_lag(a, b, search, step, min_samples),
@@ -528,7 +565,11 @@ impl VisualEstimator {
         self.watch(camera, &m, offset, &own_times);
         let points = &mut self.offsets_seen[camera];
         points.push_back((at.0, offset));
-        while points.len() > DRIFT_KEEP {
+        while points.len() > DRIFT_KEEP
+            || points
+                .front()
+                .is_some_and(|p| p.0 < at.0 - self.config.drift_span.0)
+        {
             points.pop_front();
         }
         OffsetEstimate {
@@ -537,7 +578,10 @@ impl VisualEstimator {
             offset_ns: Some(offset),
             uncertainty_ns: uncertainty,
             pairs: matches.len(),
-            drift_ppm: drift_of(points),
+            drift_ppm: drift_of(
+                points,
+                self.config.drift_span.0 - self.config.update_every.0,
+            ),
         }
     }
 }

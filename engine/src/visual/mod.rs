@@ -8,6 +8,7 @@
 //! no timing information.
 
 pub mod brightness;
+pub mod correct;
 pub mod correlate;
 pub mod downscale;
 pub mod estimator;
@@ -17,6 +18,7 @@ pub mod register;
 mod slip;
 
 pub use brightness::Brightness;
+pub use correct::{CorrectorConfig, HybridCorrector};
 pub use downscale::{OwnedLuma, box_downscale, factor_for};
 pub use estimator::{OffsetEstimate, VisualConfig, VisualEstimator};
 pub use register::Plane;

@@ -3,7 +3,9 @@
 //! the offsets only the simulator knows.
 
 pub mod camera;
+pub mod hybrid;
 pub mod photo_scene;
+pub mod rig;
 pub mod run;
 pub mod scene;
 pub mod slips;

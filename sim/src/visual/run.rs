@@ -3,11 +3,10 @@
 //! genlock phase error PTP cannot see; the estimator must find each
 //! camera's offset from the reference camera's from the pictures alone.
 
-use super::camera::CameraView;
-use super::scene::{Scene, SceneConfig};
+use super::rig::Rig;
 use super::slips::{schedule, slipped_by, tally};
 use crate::rng::Seeds;
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, SyncMode};
 use crate::score::{VisualScore, quantile};
 use camsync_engine::time::Time;
 use camsync_engine::visual::{
@@ -23,31 +22,23 @@ pub fn run_visual(
     cpu_ns: &mut dyn FnMut() -> u64,
 ) -> Option<VisualScore> {
     let spec = scenario.visual.as_ref()?;
+    // Cameras steered from the pictures: the world runs the loop itself.
+    if scenario.cameras.iter().any(|g| g.sync == SyncMode::Visual) {
+        return None;
+    }
     let seeds = Seeds::new(seed);
     let duration = scenario.duration.ns();
-    let pitch = (100.0, 60.0);
-    let mut scene_rng = seeds.stream("visual/scene");
-    let scene = Scene::new(
-        SceneConfig {
-            width_m: pitch.0,
-            height_m: pitch.1,
-            players: spec.players as usize,
-            still: spec.still,
-            flashes: spec
-                .flashes
-                .map(|f| (f.every.ns() as f64 / 1e9, f.length.ns() as f64 / 1e9)),
-            duration_s: duration as f64 / 1e9 + 1.0,
-        },
-        &mut scene_rng,
-    );
     let rates: Vec<_> = scenario
         .cameras
         .iter()
         .flat_map(|g| std::iter::repeat_n(g.rate.0, g.count as usize))
         .collect();
     let [w, h] = spec.resolution;
-    let mut views = Vec::new();
-    let mut offsets = Vec::new();
+    let Rig {
+        scene,
+        mut views,
+        offsets,
+    } = Rig::new(spec, &seeds, rates.len(), duration);
     // Per camera, its drift (ppm) — a stream of its own, so that drift
     // leaves every other draw as it was.
     let drifts: Vec<f64> = (0..rates.len())
@@ -85,25 +76,6 @@ pub fn run_visual(
             + drifts[c] * 1e-6 * s as f64
             + slipped_by(&slips[c], slipped) as f64 * periods[c]
     };
-    for (c, _) in rates.iter().enumerate() {
-        let mut draw = seeds.stream(&format!("visual/draw/cam{c}"));
-        let max = spec.max_offset.ns();
-        offsets.push(if c == 0 || max == 0 {
-            0
-        } else {
-            draw.random_range(-max..=max)
-        });
-        views.push(CameraView::new(
-            w as usize,
-            h as usize,
-            pitch,
-            spec.exposure.ns() as f64 / 1e9,
-            spec.readout.ns() as f64 / 1e9,
-            spec.noise.0,
-            &mut draw,
-            seeds.stream(&format!("visual/noise/cam{c}")),
-        ));
-    }
     let extractors: Vec<Box<dyn FeatureExtractor + Send>> = rates
         .iter()
         .map(|_| Box::new(Brightness) as Box<dyn FeatureExtractor + Send>)
@@ -184,6 +156,7 @@ pub fn run_visual(
         slip_recall: (slip_tally.made > 0)
             .then(|| slip_tally.found as f64 / slip_tally.made as f64),
         slips_late: slip_tally.late,
+        corrections: 0,
         false_alarms_per_cam_hour: (watched_hours > 0.0)
             .then(|| slip_tally.false_alarms as f64 / watched_hours),
         cpu_ms_per_cam_frame: (frames > 0).then(|| cpu as f64 / 1e6 / frames as f64),

@@ -60,6 +60,9 @@ pub struct Scene {
     light: (f64, f64, f64),
 }
 
+/// An instant, where every mover is then, and the light.
+type Placed = (f64, Vec<(f64, f64)>, f32);
+
 const TEXTURE_W: usize = 640;
 const TEXTURE_H: usize = 384;
 /// How much brighter the scene is during a flash.
@@ -216,8 +219,12 @@ impl Scene {
     ) -> Vec<f32> {
         let mut out = vec![0.0f32; width * height];
         const TAPS: [f64; 3] = [1.0 / 6.0, 0.5, 5.0 / 6.0];
-        let mut positions = vec![(0.0, 0.0); self.movers.len()];
+        // Per tap, the instant its movers were placed at and where: rows
+        // exposed at the same instants (a global shutter) share them.
+        let mut placed: [Placed; TAPS.len()] =
+            std::array::from_fn(|_| (f64::NAN, vec![(0.0, 0.0); self.movers.len()], 0.0));
         let mut near: Vec<(f64, f32, f64, f64)> = Vec::with_capacity(self.movers.len());
+        let mut row: Vec<(f64, f64, f32)> = Vec::with_capacity(width);
         for r in 0..height {
             let start = row_start(r);
             let flash = self.flash_share(start, start + exposure) * FLASH_GAIN;
@@ -228,21 +235,31 @@ impl Scene {
                 ys.iter().copied().fold(f64::MAX, f64::min) - pixel_m,
                 ys.iter().copied().fold(f64::MIN, f64::max) + pixel_m,
             );
-            for tap in TAPS {
+            // Where each pixel of the row looks, and the still pitch there:
+            // the same for every tap.
+            row.clear();
+            row.extend((0..width).map(|c| {
+                let (x, y) = pixel_to_world(c as f64 + 0.5, r as f64 + 0.5);
+                (x, y, self.background(x, y))
+            }));
+            for (tap, (at, positions, light)) in TAPS.iter().zip(placed.iter_mut()) {
                 let t = start + tap * exposure;
-                self.positions_at(t, &mut positions);
-                let light = self.light_at(t);
+                if *at != t {
+                    *at = t;
+                    self.positions_at(t, positions);
+                    *light = self.light_at(t);
+                }
+                let (positions, light) = (&*positions, *light);
                 near.clear();
                 near.extend(
                     self.movers
                         .iter()
-                        .zip(&positions)
+                        .zip(positions)
                         .filter(|(m, p)| p.1 + m.radius >= y_low && p.1 - m.radius <= y_high)
                         .map(|(m, p)| (m.radius, m.brightness, p.0, p.1)),
                 );
-                for c in 0..width {
-                    let (x, y) = pixel_to_world(c as f64 + 0.5, r as f64 + 0.5);
-                    let mut value = self.background(x, y);
+                for (c, &(x, y, background)) in row.iter().enumerate() {
+                    let mut value = background;
                     for &(radius, brightness, mx, my) in &near {
                         if (x - mx).abs() > radius + pixel_m {
                             continue;
