@@ -405,10 +405,17 @@ pub struct SlipSpec {
     pub every: PosDur,
     #[serde(default = "default_slip_gap")]
     pub min_gap: PosDur,
+    /// No slip before this: the detector needs the estimator's first
+    /// offset (a window) and a band of usual steps.
+    #[serde(default = "default_slip_warmup")]
+    pub warmup: PosDur,
 }
 
 fn default_slip_gap() -> PosDur {
     PosDur(Nanos::from_secs(10))
+}
+fn default_slip_warmup() -> PosDur {
+    PosDur(Nanos::from_secs(20))
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq)]

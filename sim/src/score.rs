@@ -28,6 +28,8 @@ pub struct VisualScore {
     /// |estimate − true offset| over the estimates not abstained (ms).
     pub offset_err_median_ms: Option<f64>,
     pub offset_err_p95_ms: Option<f64>,
+    /// √(mean squared error) over the same estimates (ms): σ with any bias.
+    pub offset_err_rms_ms: Option<f64>,
     pub abstain_ratio: f64,
     /// |fitted drift − true drift| over the estimates that fitted one (ppm;
     /// null without any).
@@ -42,6 +44,12 @@ pub struct VisualScore {
     /// CPU of feature extraction and correlation per camera-frame (null when
     /// not measured: the deterministic test runs).
     pub cpu_ms_per_cam_frame: Option<f64>,
+}
+
+/// √(mean of squares); `None` for no values.
+pub fn rms(values: &[f64]) -> Option<f64> {
+    (!values.is_empty())
+        .then(|| (values.iter().map(|v| v * v).sum::<f64>() / values.len() as f64).sqrt())
 }
 
 /// The simulator's program switcher (see `switcher.rs`).

@@ -33,6 +33,8 @@ pub struct VisualConfig {
     pub search: Nanos,
     /// Lag grid before sub-step refinement.
     pub step: Nanos,
+    /// Divide every feature map by its mean (flashes, exposure changes).
+    pub normalise_gain: bool,
     /// The drift is fitted over the estimates of this span (the longer,
     /// the finer; overlapping windows make neighbouring estimates' errors
     /// alike).
@@ -69,6 +71,7 @@ impl VisualConfig {
             update_every: Nanos::from_secs(1),
             search: Nanos::from_millis(45),
             step: Nanos::from_millis(1),
+            normalise_gain: true,
             drift_span: Nanos::from_secs(30),
             acquire: None,
             coarse_step: None,
@@ -161,13 +164,7 @@ const REREGISTER_EVERY: u32 = 30;
 
 impl VisualEstimator {
     pub fn new(config: VisualConfig, extractors: Vec<Box<dyn FeatureExtractor + Send>>) -> Self {
-        let history = extractors
-            .iter()
-            .map(|_| History {
-                times: VecDeque::new(),
-                maps: VecDeque::new(),
-            })
-            .collect();
+        let history = extractors.iter().map(|_| History::default()).collect();
         VisualEstimator {
             mappings: vec![None; extractors.len()],
             offsets_seen: vec![VecDeque::new(); extractors.len()],
@@ -210,15 +207,23 @@ impl VisualEstimator {
             self.refused += 1;
             return Vec::new();
         }
-        let map = self.extractors[camera].map(frame);
+        let mut map = self.extractors[camera].map(frame);
+        let mean = map.pixels.iter().sum::<f32>() / map.pixels.len().max(1) as f32;
+        if self.config.normalise_gain {
+            // A flash, an iris or gain change, the light's slow drift: the
+            // whole picture brightens or darkens at once. Dividing each
+            // feature map by its mean leaves what moves.
+            if mean > 1e-3 {
+                let scale = 128.0 / mean;
+                map.pixels.iter_mut().for_each(|p| *p *= scale);
+            }
+        }
         let resized = self.history[camera]
             .maps
             .back()
             .is_some_and(|m| (m.width, m.height) != (map.width, map.height));
         if resized {
-            let h = &mut self.history[camera];
-            h.times.clear();
-            h.maps.clear();
+            self.history[camera].clear();
             if camera == self.config.reference {
                 self.mappings.iter_mut().for_each(|m| *m = None);
                 self.watches.iter_mut().for_each(|w| *w = None);
@@ -228,13 +233,8 @@ impl VisualEstimator {
             }
         }
         let h = &mut self.history[camera];
-        h.times.push_back(stamp.0);
-        h.maps.push_back(map);
-        let horizon = stamp.0 - self.config.window.0;
-        while h.times.front().is_some_and(|&t| t < horizon) {
-            h.times.pop_front();
-            h.maps.pop_front();
-        }
+        h.push(stamp.0, map, mean);
+        h.trim(stamp.0 - self.config.window.0);
         self.look_for_slips(camera, stamp.0);
         if camera != self.config.reference {
             return Vec::new();
@@ -261,8 +261,7 @@ impl VisualEstimator {
         let Some(h) = self.history.get_mut(camera) else {
             return;
         };
-        h.times.clear();
-        h.maps.clear();
+        h.clear();
         self.watches[camera] = None;
         self.centres[camera] -= step.0 as f64;
         let points = &mut self.offsets_seen[camera];
@@ -322,24 +321,7 @@ impl VisualEstimator {
     /// dropped), and the drift fit's past offsets move with them.
     fn restamp(&mut self, camera: usize, from: i64, frames: i32, period: i64) {
         let shift = frames as i64 * period;
-        let h = &mut self.history[camera];
-        let before = h.times.partition_point(|&t| t < from);
-        let mut kept_times = VecDeque::with_capacity(h.times.len());
-        let mut kept_maps = VecDeque::with_capacity(h.maps.len());
-        for (k, (t, map)) in h.times.drain(..).zip(h.maps.drain(..)).enumerate() {
-            if k < before {
-                let moved = t - shift;
-                if moved < from {
-                    kept_times.push_back(moved);
-                    kept_maps.push_back(map);
-                }
-            } else {
-                kept_times.push_back(t);
-                kept_maps.push_back(map);
-            }
-        }
-        h.times = kept_times;
-        h.maps = kept_maps;
+        self.history[camera].restamp(from, shift);
         for p in &mut self.offsets_seen[camera] {
             p.1 += shift as f64;
         }

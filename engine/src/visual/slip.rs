@@ -19,11 +19,67 @@ use super::register::{Mapping, Plane};
 use crate::time::Time;
 use std::collections::VecDeque;
 
-/// A camera's frames (stamps, feature maps) over the window.
+/// A camera's frames over the window: stamps, feature maps (divided by
+/// their mean when the estimator normalises gain) and each picture's mean
+/// before that.
+#[derive(Default)]
 pub(super) struct History {
     pub(super) times: VecDeque<i64>,
     pub(super) maps: VecDeque<Plane>,
+    pub(super) gains: VecDeque<f32>,
 }
+
+impl History {
+    pub(super) fn push(&mut self, stamp: i64, map: Plane, gain: f32) {
+        self.times.push_back(stamp);
+        self.maps.push_back(map);
+        self.gains.push_back(gain);
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.times.clear();
+        self.maps.clear();
+        self.gains.clear();
+    }
+
+    /// Drops the frames stamped before `horizon`.
+    pub(super) fn trim(&mut self, horizon: i64) {
+        while self.times.front().is_some_and(|&t| t < horizon) {
+            self.times.pop_front();
+            self.maps.pop_front();
+            self.gains.pop_front();
+        }
+    }
+
+    /// Moves the frames stamped before `from` by −`shift`; any that no
+    /// longer come before `from` are dropped.
+    pub(super) fn restamp(&mut self, from: i64, shift: i64) {
+        let before = self.times.partition_point(|&t| t < from);
+        let mut kept = History::default();
+        for k in 0..self.times.len() {
+            let t = if k < before {
+                self.times[k] - shift
+            } else {
+                self.times[k]
+            };
+            if k >= before || t < from {
+                kept.push(t, self.maps[k].clone(), self.gains[k]);
+            }
+        }
+        *self = kept;
+    }
+
+    /// Whether the picture's light changed at once between frames `a` and
+    /// `b` (a flash, an iris step): such a step says nothing of motion.
+    fn light_jumped(&self, a: usize, b: usize) -> bool {
+        let (ga, gb) = (self.gains[a], self.gains[b]);
+        (ga - gb).abs() > LIGHT_JUMP * ga.max(gb)
+    }
+}
+
+/// A change of the picture's mean by more than this share from one frame
+/// to the next is the light's, not motion's.
+const LIGHT_JUMP: f32 = 0.02;
 
 /// An alert raised from the pictures.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -45,12 +101,15 @@ pub enum AlertKind {
 }
 
 /// Ratios kept for the band, and the fewest that make one.
-const BAND_FRAMES: usize = 60;
-const BAND_MIN: usize = 20;
+const BAND_FRAMES: usize = 90;
+const BAND_MIN: usize = 60;
 /// A skipped frame's step changes the picture at least this many times
 /// as much as usual; a repeated frame's at most this share.
-const SKIP: f64 = 1.95;
+const SKIP: f64 = 1.7;
 const REPEAT: f64 = 0.22;
+/// A skipped frame's step against the camera's own step before it (motion
+/// may slow from one step to the next, so a looser bound).
+const SKIP_OWN: f64 = 1.75;
 /// The step before must lie within these multiples of the usual.
 const USUAL: (f64, f64) = (0.7, 1.4);
 /// The reference's change must stand this many noise deviations clear of
@@ -97,6 +156,8 @@ pub(super) struct Watch {
     pending: VecDeque<i64>,
     /// Recent usual ratios.
     band: VecDeque<f64>,
+    /// The camera's own change over its last judged step, and its stamp.
+    last_own: Option<(i64, f64)>,
 }
 
 /// What a judged run of frames concluded.
@@ -152,9 +213,9 @@ impl Watch {
                 (y - mapping.dy) / mapping.scale,
             )
         })?;
-        let (pending, band) = match carried {
-            Some(w) => (w.pending.clone(), w.band.clone()),
-            None => (VecDeque::new(), VecDeque::new()),
+        let (pending, band, last_own) = match carried {
+            Some(w) => (w.pending.clone(), w.band.clone(), w.last_own),
+            None => (VecDeque::new(), VecDeque::new(), None),
         };
         Some(Watch {
             offset,
@@ -163,6 +224,7 @@ impl Watch {
             reference_rect,
             pending,
             band,
+            last_own,
         })
     }
 
@@ -179,10 +241,13 @@ impl Watch {
                 break;
             }
             self.pending.pop_front();
-            let Some(ratio) = self.ratio(stamp, own, reference) else {
+            let Some((ratio, own_change)) = self.ratio(stamp, own, reference) else {
+                self.last_own = None;
                 continue;
             };
-            if let Some(slip) = self.verdict(stamp, ratio) {
+            let previous = self.last_own.replace((stamp, own_change));
+            if let Some(slip) = self.verdict(stamp, ratio, own_change, previous) {
+                self.last_own = None;
                 // The odd step stays out of the band.
                 self.offset += slip.frames as f64 * self.period as f64;
                 return Some(slip);
@@ -198,13 +263,16 @@ impl Watch {
     /// The camera's change over its step to `stamp`, over the reference's
     /// change between the same instants (its frame steps apportioned by
     /// their overlap with them).
-    fn ratio(&self, stamp: i64, own: &History, reference: &History) -> Option<f64> {
+    fn ratio(&self, stamp: i64, own: &History, reference: &History) -> Option<(f64, f64)> {
         let k = own.times.binary_search(&stamp).ok()?;
         let before = k.checked_sub(1)?;
         if (stamp - own.times[before] - self.period).abs() * 10 >= self.period {
             return None;
         }
-        let (own_change, _) = change(&own.maps[before], &own.maps[k], self.own_rect)?;
+        if own.light_jumped(before, k) {
+            return None;
+        }
+        let (own_change, own_noise) = change(&own.maps[before], &own.maps[k], self.own_rect)?;
         let (from, to) = (
             own.times[before] as f64 + self.offset,
             stamp as f64 + self.offset,
@@ -218,6 +286,9 @@ impl Watch {
         while j + 1 < reference.times.len() && (reference.times[j] as f64) < to {
             let (t0, t1) = (reference.times[j] as f64, reference.times[j + 1] as f64);
             let share = (t1.min(to) - t0.max(from)).max(0.0) / (t1 - t0);
+            if reference.light_jumped(j, j + 1) {
+                return None;
+            }
             let (c, noise) = change(
                 &reference.maps[j],
                 &reference.maps[j + 1],
@@ -230,10 +301,30 @@ impl Watch {
         if (*reference.times.get(j)? as f64) < to || ref_change < MOTION * ref_noise {
             return None;
         }
-        Some(own_change.max(0.0) / ref_change)
+        // The camera's own step must be measurable too: a quiet view's
+        // change is lost in the noise estimate's own error.
+        let own_change = own_change.max(0.0);
+        let significant = own_change >= MOTION * own_noise;
+        Some((
+            own_change / ref_change,
+            if significant { own_change } else { 0.0 },
+        ))
     }
 
-    fn verdict(&self, stamp: i64, ratio: f64) -> Option<Slip> {
+    /// `previous`: the camera's own change over the step before (its end
+    /// stamp), which a slip must leave too — a camera whose part of the
+    /// view merely went quiet while the reference's did not is no slip.
+    fn verdict(
+        &self,
+        stamp: i64,
+        ratio: f64,
+        own_change: f64,
+        previous: Option<(i64, f64)>,
+    ) -> Option<Slip> {
+        let (previous_stamp, previous_change) = previous?;
+        if (stamp - previous_stamp - self.period).abs() * 10 >= self.period {
+            return None;
+        }
         if self.band.len() < BAND_MIN {
             return None;
         }
@@ -248,9 +339,16 @@ impl Watch {
         // the scene's own swings (a fast mover crossing into one view's
         // part before the other's) build up over steps, a slip does not.
         let relative = ratio / usual;
-        let frames = if ratio >= SKIP * usual.max(before) {
+        // (`own_change` and `previous_change` are 0 when lost in noise.)
+        let frames = if ratio >= SKIP * usual.max(before)
+            && previous_change > 0.0
+            && own_change >= SKIP_OWN * previous_change
+        {
             1
-        } else if ratio <= REPEAT * usual.min(before) {
+        } else if ratio <= REPEAT * usual.min(before)
+            && previous_change > 0.0
+            && own_change <= REPEAT * previous_change
+        {
             -1
         } else {
             return None;

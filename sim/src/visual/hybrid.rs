@@ -149,6 +149,7 @@ impl HybridLoop {
             estimates: self.estimates,
             offset_err_median_ms: (!errors.is_empty()).then(|| quantile(&errors, 0.5)),
             offset_err_p95_ms: (!errors.is_empty()).then(|| quantile(&errors, 0.95)),
+            offset_err_rms_ms: crate::score::rms(&errors),
             abstain_ratio: if self.estimates > 0 {
                 self.abstained as f64 / self.estimates as f64
             } else {

@@ -7,7 +7,7 @@ use super::rig::Rig;
 use super::slips::{schedule, slipped_by, tally};
 use crate::rng::Seeds;
 use crate::scenario::{Scenario, SyncMode};
-use crate::score::{VisualScore, quantile};
+use crate::score::{VisualScore, quantile, rms};
 use camsync_engine::time::Time;
 use camsync_engine::visual::{
     Brightness, FeatureExtractor, LumaFrame, VisualConfig, VisualEstimator,
@@ -147,6 +147,7 @@ pub fn run_visual(
         estimates,
         offset_err_median_ms: (!errors_ms.is_empty()).then(|| quantile(&errors_ms, 0.5)),
         offset_err_p95_ms: (!errors_ms.is_empty()).then(|| quantile(&errors_ms, 0.95)),
+        offset_err_rms_ms: rms(&errors_ms),
         abstain_ratio: if estimates > 0 {
             abstained as f64 / estimates as f64
         } else {

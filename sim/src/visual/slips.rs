@@ -36,7 +36,7 @@ pub fn schedule(
                 return out;
             }
             let mut rng = seeds.stream(&format!("visual/slips/cam{c}"));
-            let mut t = 0i64;
+            let mut t = spec.warmup.ns() - gap;
             // A camera whose clock wanders about its genlock drops a frame,
             // and later repeats one: its slips alternate, the first either way.
             let mut frames = if rng.random_bool(0.5) { 1 } else { -1 };
