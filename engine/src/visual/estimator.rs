@@ -35,9 +35,9 @@ pub struct VisualConfig {
     pub step: Nanos,
     /// Divide every feature map by its mean (flashes, exposure changes).
     pub normalise_gain: bool,
-    /// The drift is fitted over the estimates of this span (the longer,
-    /// the finer; overlapping windows make neighbouring estimates' errors
-    /// alike).
+    /// The drift is fitted over the estimates of this span, once they
+    /// cover a quarter of it (the longer, the finer: overlapping windows
+    /// make neighbouring estimates' errors alike).
     pub drift_span: Nanos,
     /// A camera not yet found is searched ±this instead (a free-running
     /// clock set by hand may be off by far more than a frame); once found,
@@ -72,7 +72,7 @@ impl VisualConfig {
             search: Nanos::from_millis(45),
             step: Nanos::from_millis(1),
             normalise_gain: true,
-            drift_span: Nanos::from_secs(30),
+            drift_span: Nanos::from_secs(120),
             acquire: None,
             coarse_step: None,
             grid: (12, 8),
@@ -98,12 +98,12 @@ pub struct OffsetEstimate {
     /// Region pairs that agreed.
     pub pairs: usize,
     /// How fast the offset is changing (ppm: ns per ms of reference time),
-    /// fitted over the camera's recent estimates once they span
-    /// `DRIFT_SPAN`; a free-running camera's clock rate error.
+    /// fitted over the camera's recent estimates once they span a quarter
+    /// of `VisualConfig::drift_span`; a free-running camera's rate error.
     pub drift_ppm: Option<f64>,
 }
 
-/// Estimates kept for the drift fit, and the span they must cover.
+/// Estimates kept for the drift fit at most.
 const DRIFT_KEEP: usize = 600;
 
 /// The slope (ppm) of a least-squares line through (time, offset) points.
@@ -560,10 +560,7 @@ impl VisualEstimator {
             offset_ns: Some(offset),
             uncertainty_ns: uncertainty,
             pairs: matches.len(),
-            drift_ppm: drift_of(
-                points,
-                self.config.drift_span.0 - self.config.update_every.0,
-            ),
+            drift_ppm: drift_of(points, self.config.drift_span.0 / 4),
         }
     }
 }

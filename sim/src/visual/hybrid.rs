@@ -46,8 +46,8 @@ impl HybridLoop {
         // 20 ms grid first.
         config.acquire = Some(Nanos::from_secs(1));
         config.coarse_step = Some(Nanos::from_millis(20));
-        // Rate trims from two minutes of estimates: a few ppm.
-        config.drift_span = Nanos::from_secs(120);
+        // Rate trims from at least two minutes of estimates: a few ppm.
+        config.drift_span = Nanos::from_secs(480);
         let half_window = config.window.0 / 2;
         let extractors: Vec<Box<dyn FeatureExtractor + Send>> = (0..cameras)
             .map(|_| Box::new(Brightness) as Box<dyn FeatureExtractor + Send>)
