@@ -109,9 +109,7 @@ const SKIP: f64 = 1.7;
 const REPEAT: f64 = 0.22;
 /// A skipped frame's step against the camera's own step before it (motion
 /// may slow from one step to the next, so a looser bound).
-const SKIP_OWN: f64 = 1.75;
-/// The step before must lie within these multiples of the usual.
-const USUAL: (f64, f64) = (0.7, 1.4);
+const SKIP_OWN: f64 = 1.85;
 /// The reference's change must stand this many noise deviations clear of
 /// its sensor noise, or the step carries no information.
 const MOTION: f64 = 12.0;
@@ -157,7 +155,15 @@ pub(super) struct Watch {
     /// Recent usual ratios.
     band: VecDeque<f64>,
     /// The camera's own change over its last judged step, and its stamp.
-    last_own: Option<(i64, f64)>,
+    last_own: Option<(i64, OwnStep)>,
+}
+
+/// The camera's own change over one step.
+#[derive(Clone, Copy, Debug)]
+struct OwnStep {
+    change: f64,
+    moving: bool,
+    still: bool,
 }
 
 /// What a judged run of frames concluded.
@@ -241,12 +247,12 @@ impl Watch {
                 break;
             }
             self.pending.pop_front();
-            let Some((ratio, own_change)) = self.ratio(stamp, own, reference) else {
+            let Some((ratio, step)) = self.ratio(stamp, own, reference) else {
                 self.last_own = None;
                 continue;
             };
-            let previous = self.last_own.replace((stamp, own_change));
-            if let Some(slip) = self.verdict(stamp, ratio, own_change, previous) {
+            let previous = self.last_own.replace((stamp, step));
+            if let Some(slip) = self.verdict(stamp, ratio, step, previous) {
                 self.last_own = None;
                 // The odd step stays out of the band.
                 self.offset += slip.frames as f64 * self.period as f64;
@@ -263,7 +269,7 @@ impl Watch {
     /// The camera's change over its step to `stamp`, over the reference's
     /// change between the same instants (its frame steps apportioned by
     /// their overlap with them).
-    fn ratio(&self, stamp: i64, own: &History, reference: &History) -> Option<(f64, f64)> {
+    fn ratio(&self, stamp: i64, own: &History, reference: &History) -> Option<(f64, OwnStep)> {
         let k = own.times.binary_search(&stamp).ok()?;
         let before = k.checked_sub(1)?;
         if (stamp - own.times[before] - self.period).abs() * 10 >= self.period {
@@ -301,13 +307,17 @@ impl Watch {
         if (*reference.times.get(j)? as f64) < to || ref_change < MOTION * ref_noise {
             return None;
         }
-        // The camera's own step must be measurable too: a quiet view's
-        // change is lost in the noise estimate's own error.
-        let own_change = own_change.max(0.0);
-        let significant = own_change >= MOTION * own_noise;
+        let change = own_change.max(0.0);
         Some((
-            own_change / ref_change,
-            if significant { own_change } else { 0.0 },
+            change / ref_change,
+            OwnStep {
+                change,
+                // Measurable: clear of what the noise estimate's own error
+                // could make of a quiet view.
+                moving: change >= MOTION * own_noise,
+                // Within three noise deviations of no motion at all.
+                still: own_change <= 3.0 * own_noise,
+            },
         ))
     }
 
@@ -318,10 +328,10 @@ impl Watch {
         &self,
         stamp: i64,
         ratio: f64,
-        own_change: f64,
-        previous: Option<(i64, f64)>,
+        step: OwnStep,
+        previous: Option<(i64, OwnStep)>,
     ) -> Option<Slip> {
-        let (previous_stamp, previous_change) = previous?;
+        let (previous_stamp, before) = previous?;
         if (stamp - previous_stamp - self.period).abs() * 10 >= self.period {
             return None;
         }
@@ -331,24 +341,23 @@ impl Watch {
         let mut sorted: Vec<f64> = self.band.iter().copied().collect();
         sorted.sort_by(f64::total_cmp);
         let usual = sorted[sorted.len() / 2];
-        let before = *self.band.back()?;
-        if usual <= 0.0 || before < USUAL.0 * usual || before > USUAL.1 * usual {
+        if usual <= 0.0 {
             return None;
         }
-        // Against the usual and the step just before, whichever is nearer:
-        // the scene's own swings (a fast mover crossing into one view's
-        // part before the other's) build up over steps, a slip does not.
+        // Against the usual ratio to the reference, and against the
+        // camera's own step before: the scene's own swings (a fast mover
+        // crossing into one view's part before the other's) build up over
+        // steps and move both, a slip changes one step at once. A skip:
+        // about twice the usual share and twice its own step before; a
+        // repeat: no motion at all where the reference moved and the camera
+        // itself had been moving.
         let relative = ratio / usual;
-        // (`own_change` and `previous_change` are 0 when lost in noise.)
-        let frames = if ratio >= SKIP * usual.max(before)
-            && previous_change > 0.0
-            && own_change >= SKIP_OWN * previous_change
+        let frames = if ratio >= SKIP * usual
+            && before.moving
+            && step.change >= SKIP_OWN * before.change
         {
             1
-        } else if ratio <= REPEAT * usual.min(before)
-            && previous_change > 0.0
-            && own_change <= REPEAT * previous_change
-        {
+        } else if ratio <= REPEAT * usual && before.moving && step.still {
             -1
         } else {
             return None;
