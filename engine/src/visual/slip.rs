@@ -352,16 +352,14 @@ impl Watch {
         // repeat: no motion at all where the reference moved and the camera
         // itself had been moving.
         let relative = ratio / usual;
-        let frames = if ratio >= SKIP * usual
-            && before.moving
-            && step.change >= SKIP_OWN * before.change
-        {
-            1
-        } else if ratio <= REPEAT * usual && before.moving && step.still {
-            -1
-        } else {
-            return None;
-        };
+        let frames =
+            if ratio >= SKIP * usual && before.moving && step.change >= SKIP_OWN * before.change {
+                1
+            } else if ratio <= REPEAT * usual && before.moving && step.still {
+                -1
+            } else {
+                return None;
+            };
         // How far outside the band's own spread the odd step lies.
         let mut deviations: Vec<f64> = sorted.iter().map(|r| (r / usual).ln().abs()).collect();
         deviations.sort_by(f64::total_cmp);
