@@ -89,19 +89,7 @@ fn bench(c: &mut Criterion) {
                 VisualEstimator::new(VisualConfig::new(CAMERAS), extractors)
             },
             |mut estimator| {
-                let mut estimates = 0;
-                for (c, stamp, pixels) in &frames {
-                    let frame = LumaFrame {
-                        width: SIZE.0,
-                        height: SIZE.1,
-                        pixels,
-                    };
-                    estimates += estimator
-                        .push_frame(*c, Time(*stamp), &frame)
-                        .iter()
-                        .filter(|e| e.offset_ns.is_some())
-                        .count();
-                }
+                let estimates = measured(&mut estimator, &frames, SIZE);
                 // 12 s with a 6 s window: updates at 6..12 s, three cameras each.
                 assert!(estimates >= 15, "the estimator must measure, not abstain");
                 estimates
@@ -112,17 +100,18 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-/// The estimator over a photo recording with the given extractors.
-fn run_photo(
-    recording: &photo_scenes::Recording,
-    extractors: Vec<Box<dyn FeatureExtractor + Send>>,
+/// Feeds the frames (camera, stamp, pixels) to the estimator; the offsets
+/// it measured (abstentions not counted).
+fn measured(
+    estimator: &mut VisualEstimator,
+    frames: &[(usize, i64, Vec<u8>)],
+    (width, height): (usize, usize),
 ) -> usize {
-    let mut estimator = VisualEstimator::new(VisualConfig::new(photo_scenes::CAMERAS), extractors);
     let mut estimates = 0;
-    for (c, stamp, pixels) in &recording.frames {
+    for (c, stamp, pixels) in frames {
         let frame = LumaFrame {
-            width: photo_scenes::SIZE.0,
-            height: photo_scenes::SIZE.1,
+            width,
+            height,
             pixels,
         };
         estimates += estimator
@@ -131,6 +120,16 @@ fn run_photo(
             .filter(|e| e.offset_ns.is_some())
             .count();
     }
+    estimates
+}
+
+/// The estimator over a photo recording with the given extractors.
+fn run_photo(
+    recording: &photo_scenes::Recording,
+    extractors: Vec<Box<dyn FeatureExtractor + Send>>,
+) -> usize {
+    let mut estimator = VisualEstimator::new(VisualConfig::new(photo_scenes::CAMERAS), extractors);
+    let estimates = measured(&mut estimator, &recording.frames, photo_scenes::SIZE);
     assert!(estimates >= 10, "the estimator must measure, not abstain");
     estimates
 }
