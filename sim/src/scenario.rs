@@ -825,6 +825,15 @@ impl Scenario {
         self.cameras.iter().map(|g| g.count as usize).sum()
     }
 
+    /// Per camera, in order: whether it has no PTP and is steered from the
+    /// pictures (`sync = "visual"`).
+    pub fn steered_by_pictures(&self) -> Vec<bool> {
+        self.cameras
+            .iter()
+            .flat_map(|g| std::iter::repeat_n(g.sync == SyncMode::Visual, g.count as usize))
+            .collect()
+    }
+
     /// Checks that need more than one value.
     fn check(&self, text: &str, file: &str, known: KnownKeys<'_>) -> Result<(), ScenarioError> {
         let at_key = |key: &str, message: String| {
@@ -908,11 +917,7 @@ impl Scenario {
                 ));
             }
         }
-        let visual: Vec<bool> = self
-            .cameras
-            .iter()
-            .flat_map(|g| std::iter::repeat_n(g.sync == SyncMode::Visual, g.count as usize))
-            .collect();
+        let visual = self.steered_by_pictures();
         if visual.iter().any(|v| *v) {
             if self.visual.is_none() {
                 return Err(at_key(

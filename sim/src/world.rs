@@ -744,11 +744,7 @@ impl World {
                 .bursts
                 .map(|b| Bursts::new(b, seeds.stream("video/bursts"))),
             hybrid: {
-                let steered: Vec<bool> = scenario
-                    .cameras
-                    .iter()
-                    .flat_map(|g| std::iter::repeat_n(g.sync == SyncMode::Visual, g.count as usize))
-                    .collect();
+                let steered = scenario.steered_by_pictures();
                 match &scenario.visual {
                     Some(spec) if steered.iter().any(|s| *s) => Some(HybridLoop::new(
                         spec,

@@ -6,7 +6,7 @@
 use super::rig::Rig;
 use super::slips::{schedule, slipped_by, tally};
 use crate::rng::Seeds;
-use crate::scenario::{Scenario, SyncMode};
+use crate::scenario::Scenario;
 use crate::score::{VisualScore, quantile, rms};
 use camsync_engine::time::Time;
 use camsync_engine::visual::{
@@ -23,7 +23,7 @@ pub fn run_visual(
 ) -> Option<VisualScore> {
     let spec = scenario.visual.as_ref()?;
     // Cameras steered from the pictures: the world runs the loop itself.
-    if scenario.cameras.iter().any(|g| g.sync == SyncMode::Visual) {
+    if scenario.steered_by_pictures().contains(&true) {
         return None;
     }
     let seeds = Seeds::new(seed);
