@@ -237,4 +237,15 @@ fn bad_input_exits_2_naming_the_file() {
     // One file is not a comparison.
     let out = camsync().arg("align").arg(&good).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+    // A readout is one time for all files or one per file, never negative.
+    for readout in ["-1", "10,12,14"] {
+        let out = camsync()
+            .args(["align", "--readout", readout])
+            .args([&good, &good])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--readout {readout}: {err}");
+        assert!(err.contains("--readout"), "{err}");
+    }
 }

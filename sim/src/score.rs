@@ -221,6 +221,7 @@ impl Score {
             visual: Some(VisualScore {
                 offset_err_median_ms: Some(0.0),
                 offset_err_p95_ms: Some(0.0),
+                offset_err_rms_ms: Some(0.0),
                 slip_recall: Some(0.0),
                 false_alarms_per_cam_hour: Some(0.0),
                 cpu_ms_per_cam_frame: Some(0.0),

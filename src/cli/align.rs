@@ -53,6 +53,19 @@ pub struct AlignArgs {
     #[arg(long, value_name = "PIXELS", default_value_t = 128,
           value_parser = clap::value_parser!(u16).range(32..=1024))]
     analysis_width: u16,
+    /// The cameras' rolling-shutter readout, first row to last, in
+    /// milliseconds (the sensor's datasheet or the camera's menu gives it):
+    /// one value for every file, or one per file. With it, a region's lag
+    /// is corrected for the rows it lies on in each view, and photographers'
+    /// flashes become timing marks. 0: a global shutter.
+    #[arg(
+        long,
+        value_name = "MS",
+        value_delimiter = ',',
+        default_value = "0",
+        allow_negative_numbers = true
+    )]
+    readout: Vec<f64>,
 }
 
 /// Files up to this long are measured in one window; longer ones in windows
@@ -220,6 +233,29 @@ pub fn align(args: AlignArgs, quiet: bool) -> u8 {
     config.search = Nanos((args.max_shift * 1e9).round() as i64);
     config.step = FINE_STEP;
     config.coarse_step = Some(Nanos(period_ns.round() as i64));
+    if let Some(bad) = args
+        .readout
+        .iter()
+        .find(|ms| !(ms.is_finite() && **ms >= 0.0))
+    {
+        eprintln!("error: --readout {bad}: a readout is a time of 0 ms or more");
+        return EXIT_BAD_INPUT;
+    }
+    config.readout = match args.readout.as_slice() {
+        [all] => vec![*all; recordings.len()],
+        each if each.len() == recordings.len() => each.to_vec(),
+        each => {
+            eprintln!(
+                "error: --readout gives {} values for {} files (give one, or one per file)",
+                each.len(),
+                recordings.len()
+            );
+            return EXIT_BAD_INPUT;
+        }
+    }
+    .into_iter()
+    .map(|ms| Nanos((ms * 1e6).round() as i64))
+    .collect();
     let extractors: Vec<Box<dyn FeatureExtractor + Send>> = recordings
         .iter()
         .map(|_| Box::new(Brightness) as Box<dyn FeatureExtractor + Send>)

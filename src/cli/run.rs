@@ -237,10 +237,11 @@ fn print_summary(s: &Score, wall: f64) {
     if let Some(v) = &s.visual {
         let ms = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.2} ms"));
         println!(
-            "visual: {} estimates, offset error median {} p95 {}, abstained {:.1} %, cost {} per camera-frame",
+            "visual: {} estimates, offset error median {} p95 {} rms {}, abstained {:.1} %, cost {} per camera-frame",
             v.estimates,
             ms(v.offset_err_median_ms),
             ms(v.offset_err_p95_ms),
+            ms(v.offset_err_rms_ms),
             100.0 * v.abstain_ratio,
             v.cpu_ms_per_cam_frame
                 .map_or("–".to_string(), |c| format!("{c:.3} ms"))

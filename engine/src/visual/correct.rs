@@ -122,6 +122,7 @@ mod tests {
             offset_ns: Some(offset_ms * 1e6),
             uncertainty_ns: 0.2e6,
             pairs: 8,
+            flashes: 0,
             drift_ppm,
         }
     }

@@ -15,6 +15,7 @@
 //!    scene, no overlap, flat correlation — and the estimator abstains.
 
 use super::correlate::{Signal, best_lag, best_lag_coarse_to_fine};
+use super::flash::{FlashFinder, consensus};
 use super::regions::{Rect, counterpart_mean, mean_in};
 use super::register::{Mapping, Plane, refine_block, register};
 use super::slip::{AlertKind, History, VisualAlert, Watch};
@@ -60,6 +61,13 @@ pub struct VisualConfig {
     pub min_activity: f32,
     /// Views sharing less than this share of the picture are not compared.
     pub min_overlap: f64,
+    /// Per camera, its sensor's rolling-shutter readout (first row to last;
+    /// zero or missing: a global shutter). A rolling shutter turns every
+    /// flash into a timing mark (`flash.rs`).
+    pub readout: Vec<Nanos>,
+    /// Flash marks are kept this long: each is as good as it was when made
+    /// (the drift fit moves it to now).
+    pub flash_memory: Nanos,
 }
 
 impl VisualConfig {
@@ -81,6 +89,8 @@ impl VisualConfig {
             min_pairs: 3,
             min_activity: 0.5,
             min_overlap: 0.2,
+            readout: Vec::new(),
+            flash_memory: Nanos::from_secs(30),
         }
     }
 }
@@ -97,6 +107,9 @@ pub struct OffsetEstimate {
     pub uncertainty_ns: f64,
     /// Region pairs that agreed.
     pub pairs: usize,
+    /// Flashes both cameras marked that the offset stands on (none: it is
+    /// the region pairs').
+    pub flashes: usize,
     /// How fast the offset is changing (ppm: ns per ms of reference time),
     /// fitted over the camera's recent estimates once they span a quarter
     /// of `VisualConfig::drift_span`; a free-running camera's rate error.
@@ -143,6 +156,10 @@ pub struct VisualEstimator {
     /// Per camera, what the slip detector watches.
     watches: Vec<Option<Watch>>,
     alerts: Vec<VisualAlert>,
+    /// Per rolling-shutter camera, its flash finder; per camera, the
+    /// flash marks it made (stamp time, ns).
+    flash_finders: Vec<Option<FlashFinder>>,
+    flash_marks: Vec<VecDeque<f64>>,
 }
 
 /// Frame-to-frame differences of a series, at the midpoints.
@@ -172,6 +189,8 @@ impl VisualEstimator {
             found: vec![false; extractors.len()],
             watches: extractors.iter().map(|_| None).collect(),
             alerts: Vec::new(),
+            flash_finders: extractors.iter().map(|_| None).collect(),
+            flash_marks: vec![VecDeque::new(); extractors.len()],
             config,
             extractors,
             history,
@@ -207,6 +226,7 @@ impl VisualEstimator {
             self.refused += 1;
             return Vec::new();
         }
+        self.look_for_flash(camera, stamp.0, frame);
         let mut map = self.extractors[camera].map(frame);
         let mean = map.pixels.iter().sum::<f32>() / map.pixels.len().max(1) as f32;
         if self.config.normalise_gain {
@@ -264,12 +284,93 @@ impl VisualEstimator {
         h.clear();
         self.watches[camera] = None;
         self.centres[camera] -= step.0 as f64;
+        // Its marks were made on the clock before the step.
+        self.flash_marks[camera].clear();
+        if let Some(f) = &mut self.flash_finders[camera] {
+            f.clear();
+        }
         let points = &mut self.offsets_seen[camera];
         if rate_changed {
             points.clear();
         } else {
             points.iter_mut().for_each(|p| p.1 -= step.0 as f64);
         }
+    }
+
+    /// Feeds the camera's flash finder (made at its first frame, if its
+    /// sensor has a rolling shutter); keeps the marks it makes.
+    fn look_for_flash(&mut self, camera: usize, stamp: i64, frame: &LumaFrame<'_>) {
+        let readout = self.config.readout.get(camera).map_or(0, |r| r.0);
+        let finder = &mut self.flash_finders[camera];
+        if finder
+            .as_ref()
+            .is_none_or(|f| f.size() != (frame.width, frame.height))
+        {
+            *finder = FlashFinder::new(readout, frame.width, frame.height);
+        }
+        let Some(f) = finder else {
+            return;
+        };
+        let marks = &mut self.flash_marks[camera];
+        let Some(flash) = f.push(stamp, frame) else {
+            return;
+        };
+        // A flash is marked once (a band judged twice is one flash).
+        let mark = flash
+            .mark
+            .filter(|m| marks.back().is_none_or(|last| m - last > MIN_FLASH_GAP));
+        marks.extend(mark);
+        // The band would look like motion to the region pairs: each row of
+        // the lit frames' maps is dimmed back by its brightening.
+        let history = &mut self.history[camera];
+        for (lit_stamp, excess) in &flash.lit {
+            let Some(k) = history.times.iter().position(|t| t == lit_stamp) else {
+                continue;
+            };
+            let map = &mut history.maps[k];
+            for (r, row) in map.pixels.chunks_mut(map.width).enumerate() {
+                let e = excess[(r * excess.len() / map.height).min(excess.len() - 1)];
+                row.iter_mut().for_each(|p| *p /= 1.0 + e.max(0.0));
+            }
+            if self.config.normalise_gain {
+                let mean = map.pixels.iter().sum::<f32>() / map.pixels.len().max(1) as f32;
+                if mean > 1e-3 {
+                    let scale = 128.0 / mean;
+                    map.pixels.iter_mut().for_each(|p| *p *= scale);
+                }
+            }
+        }
+        let horizon = (stamp - self.config.flash_memory.0) as f64;
+        while marks.front().is_some_and(|&m| m < horizon) {
+            marks.pop_front();
+        }
+    }
+
+    /// The offsets the flashes both the camera and the reference marked
+    /// give (a mark of the camera matched to the reference's nearest its
+    /// expected place, within `tolerance`), each with its mark's time.
+    fn flash_offsets(&self, camera: usize, expected: f64, tolerance: f64) -> Vec<(f64, f64)> {
+        let reference = &self.flash_marks[self.config.reference];
+        self.flash_marks[camera]
+            .iter()
+            .filter_map(|&m| {
+                let want = m + expected;
+                let i = reference.partition_point(|&r| r < want);
+                let nearest = [i.checked_sub(1), Some(i)]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|j| reference.get(j))
+                    .min_by(|a, b| (*a - want).abs().total_cmp(&(*b - want).abs()))?;
+                ((nearest - want).abs() <= tolerance).then_some((m, nearest - m))
+            })
+            .collect()
+    }
+
+    /// When, after a frame's stamp, a rolling shutter starts exposing the
+    /// picture's row at `y` (a pixel's centre is half a row down).
+    fn row_time(&self, camera: usize, y: f64, height: usize) -> f64 {
+        let readout = self.config.readout.get(camera).map_or(0, |r| r.0);
+        readout as f64 * (y - 0.5) / height.max(1) as f64
     }
 
     /// The alerts raised since the last call.
@@ -322,6 +423,15 @@ impl VisualEstimator {
     fn restamp(&mut self, camera: usize, from: i64, frames: i32, period: i64) {
         let shift = frames as i64 * period;
         self.history[camera].restamp(from, shift);
+        if let Some(f) = &mut self.flash_finders[camera] {
+            f.restamp(from, shift);
+        }
+        for m in self.flash_marks[camera]
+            .iter_mut()
+            .filter(|m| **m < from as f64)
+        {
+            *m -= shift as f64;
+        }
         for p in &mut self.offsets_seen[camera] {
             p.1 += shift as f64;
         }
@@ -404,6 +514,7 @@ impl VisualEstimator {
             offset_ns: None,
             uncertainty_ns: f64::INFINITY,
             pairs,
+            flashes: 0,
             drift_ppm: None,
         }
     }
@@ -412,7 +523,9 @@ impl VisualEstimator {
         let Some(m) = self.mapping(camera) else {
             return Self::abstain(camera, at, 0);
         };
-        let reference = &self.history[self.config.reference];
+        let reference_id = self.config.reference;
+        let reference = &self.history[reference_id];
+        let ref_height = reference.maps.back().map_or(1, |p| p.height);
         let own = &self.history[camera];
         let (false, Some(own_first)) = (reference.maps.is_empty(), own.maps.front()) else {
             return Self::abstain(camera, at, 0);
@@ -529,21 +642,40 @@ impl VisualEstimator {
                 .filter(|l| (l - p.lag).abs() <= self.config.step.0 as f64 * 8.0)
                 .unwrap_or(p.lag);
                 // b(t + τ) matches a(t): the camera sees at t + τ what the
-                // reference saw at t, so it captures τ early.
-                matches.push((-lag, p.correlation));
+                // reference saw at t, so it captures τ early — less what
+                // a rolling shutter adds: the rows the region lies on are
+                // read out later in one camera than in the other.
+                let centre_row = (cell.y0 + cell.y1) as f64 / 2.0;
+                let ref_row = m.apply(0.0, centre_row).1 + oy;
+                let skew = self.row_time(reference_id, ref_row, ref_height)
+                    - self.row_time(camera, centre_row, own_first.height);
+                matches.push((skew - lag, p.correlation));
             }
         }
-        if matches.len() < self.config.min_pairs {
-            return Self::abstain(camera, at, matches.len());
-        }
-        let offset = weighted_median(&mut matches);
-        let mut deviations: Vec<f64> = matches.iter().map(|m| (m.0 - offset).abs()).collect();
-        deviations.sort_by(f64::total_cmp);
-        let mad = deviations[deviations.len() / 2];
-        // 1.4826·MAD is a robust σ of one pair; the median of n pairs is
-        // √(π/2)/√n as uncertain. A floor of a twentieth of the lag step.
-        let sigma = 1.4826 * mad * (std::f64::consts::FRAC_PI_2 / matches.len() as f64).sqrt();
-        let uncertainty = sigma.max(self.config.step.0 as f64 / 20.0);
+        let motion = (matches.len() >= self.config.min_pairs).then(|| {
+            let offset = weighted_median(&mut matches);
+            let mut deviations: Vec<f64> = matches.iter().map(|m| (m.0 - offset).abs()).collect();
+            deviations.sort_by(f64::total_cmp);
+            let mad = deviations[deviations.len() / 2];
+            // 1.4826·MAD is a robust σ of one pair; the median of n pairs
+            // is √(π/2)/√n as uncertain. A floor of a twentieth of the lag
+            // step.
+            let sigma = 1.4826 * mad * (std::f64::consts::FRAC_PI_2 / matches.len() as f64).sqrt();
+            (offset, sigma.max(self.config.step.0 as f64 / 20.0))
+        });
+        // Flash marks, where the sensors make them, are finer than any
+        // region pair: they decide. The camera's marks are matched to the
+        // reference's near where the pictures put it (or where it was last
+        // seen).
+        let expected = motion.map_or(self.centres[camera], |(o, _)| o);
+        let middle = (at.0 - self.config.window.0 / 2) as f64;
+        let offsets = self.flash_offsets(camera, expected, self.config.search.0 as f64);
+        let flashes = consensus(&offsets, middle, motion);
+        let (offset, uncertainty) = match (flashes, motion) {
+            (Some(f), _) => (f.offset, f.sigma),
+            (None, Some(m)) => m,
+            (None, None) => return Self::abstain(camera, at, matches.len()),
+        };
         self.watch(camera, &m, offset, &own_times);
         let points = &mut self.offsets_seen[camera];
         points.push_back((at.0, offset));
@@ -560,10 +692,14 @@ impl VisualEstimator {
             offset_ns: Some(offset),
             uncertainty_ns: uncertainty,
             pairs: matches.len(),
+            flashes: flashes.map_or(0, |f| f.flashes),
             drift_ppm: drift_of(points, self.config.drift_span.0 / 4),
         }
     }
 }
+
+/// Two marks of one camera closer than this (ns) are one flash.
+const MIN_FLASH_GAP: f64 = 100e6;
 
 /// Refines a lag by least squares on the linearised model
 ///   b(t + τ₀) = α·(a + δτ·ȧ + Δx·∂a/∂x + Δy·∂a/∂y) + β

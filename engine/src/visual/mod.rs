@@ -12,6 +12,7 @@ pub mod correct;
 pub mod correlate;
 pub mod downscale;
 pub mod estimator;
+mod flash;
 pub mod pearson;
 mod regions;
 pub mod register;

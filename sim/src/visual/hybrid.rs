@@ -41,6 +41,7 @@ impl HybridLoop {
     pub fn new(spec: &VisualSpec, seeds: &Seeds, steered: &[bool], duration_ns: i64) -> Self {
         let cameras = steered.len();
         let mut config = VisualConfig::new(cameras);
+        config.readout = vec![spec.readout.0; cameras];
         // A free-running camera's clock may be off by far more than a
         // frame when it is first seen: until found, search ±1 s, on a
         // 20 ms grid first.

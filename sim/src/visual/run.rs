@@ -80,7 +80,8 @@ pub fn run_visual(
         .iter()
         .map(|_| Box::new(Brightness) as Box<dyn FeatureExtractor + Send>)
         .collect();
-    let config = VisualConfig::new(rates.len());
+    let mut config = VisualConfig::new(rates.len());
+    config.readout = vec![spec.readout.0; rates.len()];
     // An estimate stands for its window: its truth is the offset midway.
     let half_window = config.window.0 / 2;
     let mut estimator = VisualEstimator::new(config, extractors);
@@ -127,6 +128,7 @@ pub fn run_visual(
                         truth_ms = truth / 1e6,
                         estimate_ms = o / 1e6,
                         pairs = e.pairs,
+                        flashes = e.flashes,
                         sigma_ms = e.uncertainty_ns / 1e6,
                         "visual estimate"
                     );
