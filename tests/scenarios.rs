@@ -5,7 +5,6 @@
 
 mod common;
 
-use camsync_sim::Score;
 use common::load;
 
 fn replay(file: &str) {
@@ -16,18 +15,8 @@ fn replay(file: &str) {
         "{file} fails its expectations: {:?}\nreplay: camsync run {file} --seed {}",
         score.expect.failures, scenario.seed
     );
-    let a = &score.align;
-    assert_eq!(a.unaccounted_frames, 0, "{file}: frames lost silently");
-    assert_eq!(
-        a.frames_captured,
-        a.frames_in_sets
-            + a.late_frames
-            + a.dropped_frames
-            + a.superseded_frames
-            + a.frames_in_flight_at_end,
-        "{file}: accounting does not add up"
-    );
-    insta::assert_json_snapshot!(scenario.name().to_string(), rounded(&score));
+    common::assert_invariants(&score, file);
+    insta::assert_json_snapshot!(scenario.name().to_string(), common::rounded(&score));
 }
 
 #[test]
@@ -185,27 +174,4 @@ fn every_library_scenario_is_replayed() {
             );
         }
     }
-}
-
-/// The score as JSON with every float rounded to 4 significant digits, so a
-/// snapshot shows what matters and a last-digit wobble reads as what it is.
-pub fn rounded(score: &Score) -> serde_json::Value {
-    fn round(v: serde_json::Value) -> serde_json::Value {
-        use serde_json::Value;
-        match v {
-            Value::Number(n) if n.is_f64() => {
-                let x = n.as_f64().unwrap_or_default();
-                if x == 0.0 || !x.is_finite() {
-                    return Value::from(x);
-                }
-                let digits = 4 - 1 - x.abs().log10().floor() as i32;
-                let scale = 10f64.powi(digits);
-                Value::from((x * scale).round() / scale)
-            }
-            Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (k, round(v))).collect()),
-            Value::Array(a) => Value::Array(a.into_iter().map(round).collect()),
-            other => other,
-        }
-    }
-    round(score.to_json())
 }

@@ -77,6 +77,18 @@ impl CameraAgent {
         agent
     }
 
+    /// The sequence number its next frame gets.
+    pub fn next_seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Numbers its frames from `seq` on: a restarted camera goes on where
+    /// it stopped (persisted, as an RTP sender's state is), so that the hub
+    /// does not take its new frames for repeats of old ones.
+    pub fn resume_numbering(&mut self, seq: u64) {
+        self.seq = seq;
+    }
+
     pub fn slave(&self) -> &PtpSlave {
         &self.slave
     }

@@ -700,6 +700,20 @@ pub struct FaultSpec {
     /// The multiplier of a video-jitter step.
     #[serde(default = "unit_factor")]
     pub factor: f64,
+    /// How likely each packet (or frame, or timestamp) is struck: the mean
+    /// loss of `bursty-loss`, the share duplicated, reordered, dropped.
+    #[serde(default)]
+    pub probability: f64,
+    /// `bursty-loss`: the mean length of a burst, in packets.
+    #[serde(default = "default_burst")]
+    pub burst: f64,
+    /// The cycle of a flapping fault (down for half, up for half) and of a
+    /// temperature swing.
+    pub period: Option<PosDur>,
+}
+
+fn default_burst() -> f64 {
+    8.0
 }
 
 fn unit_factor() -> f64 {
@@ -732,6 +746,124 @@ pub enum FaultKind {
     /// Every camera's video path queues `factor` times as long (the delay
     /// above its floor): a jitter step up (factor > 1) or down (< 1).
     VideoJitter,
+    /// The target host is cut off: nothing it sends arrives, nothing sent to
+    /// it arrives.
+    Partition,
+    /// The target host hears nothing; what it sends still arrives.
+    PartitionOneWay,
+    /// The target's link goes down and up: down for half of each `period`.
+    LinkFlap,
+    /// Gilbert–Elliott loss on every PTP link (the target's only, with a
+    /// target): bursts `burst` packets long on average, `probability` of
+    /// packets lost in all.
+    BurstyLoss,
+    /// Each PTP packet arrives twice with `probability`.
+    Duplication,
+    /// Each PTP packet is held back `by` with `probability`, so that later
+    /// ones overtake it.
+    Reordering,
+    /// Every PTP packet is delayed by an extra uniform 0..`by`.
+    PdvBurst,
+    /// Multicast PTP packets are lost with `probability` (unicast arrive).
+    MulticastLoss,
+    /// The WAN link of a cluster's leader (target: a boundary clock) is cut:
+    /// the cluster hears nothing from the core; inside it, PTP goes on.
+    WanPartition,
+    /// The target camera crashes: it captures, sends and hears nothing; at
+    /// the end it restarts with its PTP state lost (its frame numbering goes
+    /// on, as a camera's persisted RTP state does).
+    CameraCrash,
+    /// The target camera's video output stalls: its frames are held and
+    /// leave together when the stall ends.
+    CameraStall,
+    /// The target camera (every camera without a target) loses frames
+    /// before sending them, with `probability`.
+    CameraFrameDrops,
+    /// The target host's NIC loses transmit timestamps with `probability`
+    /// (every host's, without a target).
+    NicTimestampLoss,
+    /// The target host's CPU stalls: it handles nothing until the end, when
+    /// what arrived meanwhile is handled in order.
+    CpuStall,
+    /// The hub goes down: frames reaching it are lost (and counted), those it
+    /// held are lost (and counted); at the end it restarts, PTP unlocked.
+    HubRestart,
+    /// A cluster's leader (target: a boundary clock) crashes and comes back
+    /// at the end with its state lost.
+    ClusterLeaderLoss,
+    /// The primary grandmaster (or the target) falls silent for half of each
+    /// `period` and comes back: slaves fail over and back again.
+    GrandmasterFlapping,
+    /// The target master (a `[[masters]]` entry) is on the network only
+    /// while this fault is: a misconfigured device announcing itself.
+    RogueMaster,
+    /// The target's oscillator jumps by `by` (its clock's phase).
+    PhaseStep,
+    /// The target's oscillator (every disciplined clock's, without a target)
+    /// swings in frequency by ±`ppb` over each `period`: an air-conditioning
+    /// cycle, a door opened.
+    TemperatureSwing,
+    /// The target camera's stamps run `by` ahead (a capture clock gone
+    /// wrong): the hub is flooded with frames for instants far beyond what
+    /// it collects, and must refuse them and keep its memory bounded.
+    BufferOverflow,
+}
+
+impl FaultKind {
+    /// The kind as scenario files write it (`camera-crash`).
+    pub fn name(self) -> String {
+        let mut out = String::new();
+        for (i, c) in format!("{self:?}").chars().enumerate() {
+            if c.is_ascii_uppercase() {
+                if i > 0 {
+                    out.push('-');
+                }
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// The kinds that need `probability` above 0.
+    fn needs_probability(self) -> bool {
+        matches!(
+            self,
+            FaultKind::BurstyLoss
+                | FaultKind::Duplication
+                | FaultKind::Reordering
+                | FaultKind::MulticastLoss
+                | FaultKind::CameraFrameDrops
+                | FaultKind::NicTimestampLoss
+        )
+    }
+
+    /// The kinds that need a `target`.
+    fn needs_target(self) -> bool {
+        matches!(
+            self,
+            FaultKind::Partition
+                | FaultKind::PartitionOneWay
+                | FaultKind::LinkFlap
+                | FaultKind::WanPartition
+                | FaultKind::CameraCrash
+                | FaultKind::CameraStall
+                | FaultKind::CpuStall
+                | FaultKind::ClusterLeaderLoss
+                | FaultKind::RogueMaster
+                | FaultKind::PhaseStep
+                | FaultKind::BufferOverflow
+        )
+    }
+
+    /// The kinds that need a `period`.
+    fn needs_period(self) -> bool {
+        matches!(
+            self,
+            FaultKind::LinkFlap | FaultKind::GrandmasterFlapping | FaultKind::TemperatureSwing
+        )
+    }
 }
 
 impl FaultSpec {
@@ -1030,6 +1162,57 @@ impl Scenario {
             {
                 return Err(at_key("target", format!("no host is named `{t}`")));
             }
+            if !(0.0..=1.0).contains(&f.probability) {
+                return Err(at_key("probability", "a probability lies in [0, 1]".into()));
+            }
+            if f.kind.needs_probability() && f.probability <= 0.0 {
+                return Err(at_key(
+                    "kind",
+                    format!("{} needs `probability` above 0", f.kind.name()),
+                ));
+            }
+            if !(f.burst.is_finite() && f.burst >= 1.0) {
+                return Err(at_key(
+                    "burst",
+                    "a burst is at least one packet long".into(),
+                ));
+            }
+            if f.kind.needs_target() && f.target.is_none() {
+                return Err(at_key(
+                    "kind",
+                    format!("{} needs a `target`", f.kind.name()),
+                ));
+            }
+            if f.kind.needs_period() && f.period.is_none_or(|p| p.ns() == 0) {
+                return Err(at_key(
+                    "kind",
+                    format!("{} needs a `period` above 0", f.kind.name()),
+                ));
+            }
+            let role_ok = match (f.kind, f.target.as_deref()) {
+                (FaultKind::WanPartition | FaultKind::ClusterLeaderLoss, Some(t)) => {
+                    self.boundary_clocks.iter().any(|b| b.name == t)
+                }
+                (FaultKind::RogueMaster, Some(t)) => self.masters.iter().any(|m| m.name == t),
+                (
+                    FaultKind::CameraCrash
+                    | FaultKind::CameraStall
+                    | FaultKind::CameraFrameDrops
+                    | FaultKind::BufferOverflow,
+                    Some(t),
+                ) => t.starts_with("cam") && names.iter().any(|n| n == t),
+                _ => true,
+            };
+            if !role_ok {
+                return Err(at_key(
+                    "target",
+                    format!(
+                        "{} cannot strike `{}`: wrong kind of host",
+                        f.kind.name(),
+                        f.target.as_deref().unwrap_or("")
+                    ),
+                ));
+            }
         }
         if let Some(b) = &self.video.bursts
             && (b.every.ns() == 0 || b.length.ns() == 0)
@@ -1194,6 +1377,47 @@ mod tests {
         assert!(e.to_string().contains("ptp.offset_rms_nz"), "{e}");
         let ok = text.replace("nz", "ns");
         assert!(Scenario::parse(&ok, "e.toml", &known).is_ok());
+    }
+
+    #[test]
+    fn faults_missing_what_their_class_needs_are_located_errors() {
+        let fault = |body: &str| format!("{MINIMAL}[[faults]]\n{body}");
+        let e = Scenario::parse(
+            &fault("kind = \"camera-crash\"\nat = \"1s\"\n"),
+            "f.toml",
+            &any,
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 8, "{e}");
+        assert!(
+            e.to_string().contains("camera-crash needs a `target`"),
+            "{e}"
+        );
+        let e = Scenario::parse(
+            &fault("kind = \"duplication\"\nat = \"1s\"\nprobability = 1.5\n"),
+            "f.toml",
+            &any,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (10, Some("probability")),
+            "{e}"
+        );
+        let e = Scenario::parse(
+            &fault("kind = \"link-flap\"\nat = \"1s\"\ntarget = \"cam0\"\n"),
+            "f.toml",
+            &any,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("link-flap needs a `period`"), "{e}");
+        let e = Scenario::parse(
+            &fault("kind = \"wan-partition\"\nat = \"1s\"\ntarget = \"cam0\"\n"),
+            "f.toml",
+            &any,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("wrong kind of host"), "{e}");
     }
 
     #[test]

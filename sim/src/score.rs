@@ -115,6 +115,10 @@ pub struct PtpScore {
     pub holdovers: u64,
     /// How often slaves changed master after their first choice (failover).
     pub gm_changes: u64,
+    /// Must be 0: times a disciplined clock's output ran backwards (a
+    /// camera's capture stamp not after its previous one, a clock read
+    /// earlier than at the sample before).
+    pub time_reversals: u64,
     /// TAI − UTC as the hub's port last heard it announced (null: never).
     pub utc_offset_s: Option<f64>,
     /// Alerts raised for operators, in all and by kind.
@@ -156,6 +160,9 @@ pub struct AlignScore {
     pub late_frames: u64,
     /// Lost in transport, or refused by the hub as out of its window.
     pub dropped_frames: u64,
+    /// Of those, lost with the hub: arriving while it was down, or held by
+    /// it when it went.
+    pub frames_lost_at_hub: u64,
     /// Not used because another frame of the same camera was nearer the instant.
     pub superseded_frames: u64,
     pub frames_in_flight_at_end: u64,

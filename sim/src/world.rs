@@ -6,6 +6,7 @@
 //! (plus timestamping noise), and scores the run against ground truth.
 
 use crate::buffer_tally::{BufferTally, SetRecord};
+use crate::faults::{FaultBook, FrameFate, Hop};
 use crate::latency::LatencySampler;
 use crate::oscillator::{Oscillator, OscillatorParams};
 use crate::rng::{Seeds, Stream};
@@ -124,6 +125,25 @@ enum EventKind {
         host: usize,
         adjustment: Adjustment,
     },
+    /// A crashed host comes back, its state lost.
+    Restart(usize),
+}
+
+impl EventKind {
+    /// The host whose node handles the event, if one does.
+    fn host(&self) -> Option<usize> {
+        match self {
+            EventKind::Timer { host, .. }
+            | EventKind::FreeRunCapture { host, .. }
+            | EventKind::Adjust { host, .. } => Some(*host),
+            EventKind::Packet { to, .. } => Some(*to),
+            EventKind::FrameArrival(_) => Some(HUB),
+            EventKind::Sample
+            | EventKind::FaultStart(_)
+            | EventKind::Garbage(_)
+            | EventKind::Restart(_) => None,
+        }
+    }
 }
 
 struct Event {
@@ -275,6 +295,15 @@ struct Tally {
     wrong_assignments: u64,
     concealed_slots: u64,
     missing_slots: u64,
+    /// Frames lost because the hub was down, or held by it when it went.
+    lost_at_hub: u64,
+    /// A disciplined clock's output (a capture stamp, a sampled reading)
+    /// earlier than the one before it.
+    time_reversals: u64,
+    /// Per camera its last capture stamp, per slave its last sampled
+    /// reading; each with whether it was locked then.
+    last_capture: Vec<Option<(i64, bool)>>,
+    last_reading: Vec<Option<(i64, bool)>>,
 }
 
 /// Congestion bursts on the video path, drawn as the run goes.
@@ -372,6 +401,9 @@ pub struct World {
     trace: Trace,
     tally: Tally,
     knobs: Vec<Knob>,
+    fault_book: FaultBook,
+    /// Per host, how to make its node afresh (a restart after a crash).
+    factories: Vec<Box<dyn Fn(i64) -> NodeKind>>,
 }
 
 impl World {
@@ -456,10 +488,11 @@ impl World {
 
         let mut knobs = Vec::new();
         let mut hosts = Vec::new();
+        let mut factories: Vec<Box<dyn Fn(i64) -> NodeKind>> = Vec::new();
         let mut make_host = |name: String,
                              role: &str,
                              spec: &OscillatorSpec,
-                             node: &dyn Fn(i64) -> NodeKind,
+                             node: Box<dyn Fn(i64) -> NodeKind>,
                              video: &crate::scenario::LatencySpec| {
             let mut draw = seeds.stream(&format!("draw/{name}"));
             let freq_ppb = symmetric(&mut draw, spec.freq_offset_ppm.0 * 1000.0);
@@ -471,22 +504,15 @@ impl World {
                 .map(|s| (s.at.ns(), s.by.ns()))
                 .collect::<Vec<_>>();
             let mut steps = steps;
+            steps.extend(crate::faults::phase_steps(&scenario.faults, &name));
             steps.sort();
-            let mut frequency_steps: Vec<(i64, f64)> = scenario
-                .faults
-                .iter()
-                .filter(|f| f.kind == FaultKind::FrequencyStep)
-                .filter(|f| match &f.target {
+            // A frequency fault without a target strikes every disciplined
+            // clock, not the masters.
+            let frequency_steps =
+                crate::faults::frequency_steps(&scenario.faults, |f| match &f.target {
                     Some(t) => *t == name,
                     None => role != "grandmaster" && !role.starts_with("master"),
-                })
-                .flat_map(|f| {
-                    let (start, end) = f.window();
-                    [(start, f.ppb), (end, -f.ppb)]
-                })
-                .filter(|&(at, _)| at < i64::MAX)
-                .collect();
-            frequency_steps.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+                });
             let mut osc = Oscillator::new(
                 OscillatorParams {
                     initial_local: START_PTP_NS + initial,
@@ -517,6 +543,7 @@ impl World {
                 armed: None,
                 generation: 0,
             });
+            factories.push(node);
         };
 
         let master_config = |index: usize, priority1: u8, clock_class: u8| {
@@ -551,7 +578,12 @@ impl World {
             "grandmaster".into(),
             "grandmaster",
             &scenario.grandmaster,
-            &|now| NodeKind::Master(Box::new(PtpMaster::new(gm_config.clone(), Time(now)))),
+            {
+                let config = gm_config.clone();
+                Box::new(move |now| {
+                    NodeKind::Master(Box::new(PtpMaster::new(config.clone(), Time(now))))
+                })
+            },
             video,
         );
         let cameras = scenario.camera_count();
@@ -588,7 +620,10 @@ impl World {
             "hub".into(),
             "hub",
             &scenario.clocks,
-            &|_| NodeKind::Hub(Box::new(Hub::new(hub_config.clone()))),
+            {
+                let config = hub_config.clone();
+                Box::new(move |_| NodeKind::Hub(Box::new(Hub::new(config.clone()))))
+            },
             video,
         );
         let mut index = FIRST_CAMERA;
@@ -617,7 +652,9 @@ impl World {
                         }
                     ),
                     &scenario.clocks,
-                    &|now| NodeKind::Camera(Box::new(CameraAgent::new(config.clone(), Time(now)))),
+                    Box::new(move |now| {
+                        NodeKind::Camera(Box::new(CameraAgent::new(config.clone(), Time(now))))
+                    }),
                     group.video_latency.as_ref().unwrap_or(video),
                 );
                 index += 1;
@@ -638,7 +675,9 @@ impl World {
                     m.start.ns() as f64 / 1e9
                 ),
                 &m.oscillator,
-                &|now| NodeKind::Master(Box::new(PtpMaster::new(config.clone(), Time(now)))),
+                Box::new(move |now| {
+                    NodeKind::Master(Box::new(PtpMaster::new(config.clone(), Time(now))))
+                }),
                 video,
             );
         }
@@ -655,13 +694,13 @@ impl World {
                 b.name.clone(),
                 "boundary clock",
                 &b.oscillator,
-                &|now| {
+                Box::new(move |now| {
                     NodeKind::Boundary(Box::new(BoundaryClock::new(
                         slave.clone(),
                         master.clone(),
                         Time(now),
                     )))
-                },
+                }),
                 video,
             );
         }
@@ -693,6 +732,15 @@ impl World {
                     .as_deref()
                     .and_then(|n| knobs.iter().position(|k| k.clock == n))
                     .unwrap_or(GRANDMASTER)
+            })
+            .collect();
+        let named_targets: Vec<Option<usize>> = scenario
+            .faults
+            .iter()
+            .map(|f| {
+                f.target
+                    .as_deref()
+                    .and_then(|n| knobs.iter().position(|k| k.clock == n))
             })
             .collect();
         let slaves: Vec<usize> = (1..first_extra_master)
@@ -771,8 +819,18 @@ impl World {
             trace: Trace::default(),
             tally: Tally {
                 offsets: vec![Vec::new(); slaves.len()],
+                last_capture: vec![None; cameras],
+                last_reading: vec![None; slaves.len()],
                 ..Tally::default()
             },
+            fault_book: FaultBook::new(
+                &scenario.faults,
+                &named_targets,
+                HUB,
+                hosts_total,
+                seeds.stream("faults"),
+            ),
+            factories,
             segment,
             bc_segment,
             slaves,
@@ -793,12 +851,18 @@ impl World {
         for (i, f) in scenario.faults.iter().enumerate() {
             world.push(f.at.ns(), EventKind::FaultStart(i));
         }
+        for (at, h) in world.fault_book.restarts() {
+            if at < world.duration {
+                world.push(at, EventKind::Restart(h));
+            }
+        }
         world
     }
 
     /// Whether host `h` sends nothing now: not yet started, or silenced.
     fn silent(&self, h: usize) -> bool {
         self.now < self.starts[h]
+            || self.fault_book.silent(h, self.now)
             || self.faults.iter().zip(&self.fault_targets).any(|(f, &t)| {
                 t == h && f.kind == FaultKind::GrandmasterSilent && f.active(self.now)
             })
@@ -854,6 +918,16 @@ impl World {
     fn start_fault(&mut self, i: usize) {
         let kind = self.faults[i].kind;
         self.trace.record(11, self.now).u64(i as u64);
+        if kind == FaultKind::HubRestart {
+            // What the hub held is lost with it.
+            let held: Vec<FrameMeta> = match &self.hosts[HUB].node {
+                NodeKind::Hub(hub) => hub.held_frames().copied().collect(),
+                _ => Vec::new(),
+            };
+            for f in held {
+                self.lose_at_hub(f);
+            }
+        }
         if kind == FaultKind::MalformedPackets {
             self.send_garbage(i);
         }
@@ -878,6 +952,35 @@ impl World {
                 })
                 .collect();
         }
+    }
+
+    /// A frame lost with the hub (it was down, or held the frame when it
+    /// went): accounted, never silently gone.
+    fn lose_at_hub(&mut self, meta: FrameMeta) {
+        if self.truth.take(meta.camera.0 as usize, meta.seq).is_some() {
+            self.tally.dropped += 1;
+            self.tally.lost_at_hub += 1;
+            self.trace
+                .record(15, self.now)
+                .u64(meta.camera.0 as u64)
+                .u64(meta.seq);
+        }
+    }
+
+    /// A crashed host comes back: a fresh node, its state lost; a camera
+    /// numbers its frames on from where it stopped.
+    fn restart(&mut self, h: usize) {
+        let local = self.hosts[h].osc.local_at(self.now);
+        let mut node = (self.factories[h])(local);
+        if let (NodeKind::Camera(old), NodeKind::Camera(new)) = (&self.hosts[h].node, &mut node) {
+            new.resume_numbering(old.next_seq());
+        }
+        self.trace.record(16, self.now).u64(h as u64);
+        let host = &mut self.hosts[h];
+        host.node = node;
+        host.armed = None;
+        host.generation += 1;
+        self.settle(h);
     }
 
     fn free_running_cameras(&self, scenario: &Scenario) -> Vec<(usize, FrameRate)> {
@@ -948,6 +1051,24 @@ impl World {
                 break;
             }
             self.now = event.at;
+            if let Some(h) = event.kind.host() {
+                if let Some(until) = self.fault_book.stalled_until(h, self.now) {
+                    // A stalled CPU handles it when it is back, in order.
+                    self.push(until, event.kind);
+                    continue;
+                }
+                if self.fault_book.down(h, self.now) {
+                    match event.kind {
+                        EventKind::FrameArrival(meta) => self.lose_at_hub(meta),
+                        // The sensor counts on while its agent is down.
+                        EventKind::FreeRunCapture { host, rate, n } => {
+                            self.schedule_free_run_capture(host, rate, n + 1)
+                        }
+                        _ => {}
+                    }
+                    continue;
+                }
+            }
             match event.kind {
                 EventKind::Timer { host, generation } => {
                     if self.hosts[host].generation != generation {
@@ -1028,6 +1149,7 @@ impl World {
                 EventKind::Sample => self.sample(),
                 EventKind::FaultStart(i) => self.start_fault(i),
                 EventKind::Garbage(i) => self.send_garbage(i),
+                EventKind::Restart(h) => self.restart(h),
             }
         }
         self.now = self.duration;
@@ -1116,7 +1238,9 @@ impl World {
                         (self.now + stack, local)
                     }
                 };
-                if let Some(token) = token {
+                if let Some(token) = token
+                    && !self.fault_book.loses_tx_timestamp(h, self.now)
+                {
                     self.trace.record(4, self.now).u64(h as u64).i64(tx);
                     self.hosts[h].node.node().handle_input(
                         Time(local),
@@ -1163,6 +1287,27 @@ impl World {
                     .u64(meta.camera.0 as u64)
                     .u64(meta.seq)
                     .i64(meta.capture.0);
+                // Before its first lock a camera's stamps may jump back (the
+                // servo's first step), flagged unlocked; once it says locked
+                // they must only go forward.
+                let locked = meta.lock == ServoState::Locked;
+                let last = &mut self.tally.last_capture[meta.camera.0 as usize];
+                if locked && last.is_some_and(|(l, was_locked)| was_locked && meta.capture.0 <= l) {
+                    self.tally.time_reversals += 1;
+                }
+                *last = Some((meta.capture.0, locked));
+                let mut meta = meta;
+                let mut not_before = self.now;
+                match self.fault_book.frame(h, self.now) {
+                    FrameFate::Send => {}
+                    FrameFate::Drop => {
+                        self.tally.dropped += 1;
+                        self.truth.take(meta.camera.0 as usize, meta.seq);
+                        return;
+                    }
+                    FrameFate::HoldUntil(until) => not_before = until,
+                    FrameFate::Shift(by) => meta.capture += Nanos(by),
+                }
                 let host = &mut self.hosts[h];
                 if self.video_loss > 0.0 && host.video.random_bool(self.video_loss) {
                     self.tally.dropped += 1;
@@ -1177,7 +1322,7 @@ impl World {
                     };
                 for _ in 0..copies {
                     let delay = self.video_delay(h);
-                    self.push(self.now + delay, EventKind::FrameArrival(meta));
+                    self.push(not_before + delay, EventKind::FrameArrival(meta));
                 }
             }
             Output::FrameSet(set) => self.score_set(&set),
@@ -1285,12 +1430,22 @@ impl World {
             self.tally.packets_sent += 1;
             // Master-to-slave: from a master, or from a boundary clock's master port.
             let downstream = self.masters.contains(&from) || self.bc_segment[from] == Some(seg);
+            let hop = Hop {
+                from,
+                from_port: port,
+                to: r,
+                to_port: rx_port,
+                multicast: matches!(to, Destination::Multicast),
+                link: if from == GRANDMASTER { r } else { from },
+            };
+            let lost_to_faults =
+                self.fault_book.down(r, self.now) || self.fault_book.cuts(hop, self.now);
             let link = if from == GRANDMASTER {
                 &mut self.hosts[r].down
             } else {
                 &mut self.hosts[from].up
             };
-            if self.ptp_loss > 0.0 && link.random_bool(self.ptp_loss) {
+            if lost_to_faults || (self.ptp_loss > 0.0 && link.random_bool(self.ptp_loss)) {
                 self.tally.packets_lost += 1;
                 self.trace
                     .record(8, self.now)
@@ -1313,9 +1468,21 @@ impl World {
             } else {
                 bytes.clone()
             };
-            let mut arrival = wire + delay;
+            let fate = self.fault_book.fate(self.now);
+            let mut arrival = wire + delay + fate.extra;
             if self.timestamping == TimestampingMode::Software {
                 arrival += self.stack_latency.sample(&mut self.hosts[r].nic);
+            }
+            if let Some(after) = fate.duplicate_after {
+                self.push(
+                    arrival + after,
+                    EventKind::Packet {
+                        to: r,
+                        port: rx_port,
+                        from,
+                        bytes: bytes.clone(),
+                    },
+                );
             }
             if from == GRANDMASTER && replay_after > 0 {
                 self.push(
@@ -1496,7 +1663,14 @@ impl World {
         for (i, &h) in self.slaves.iter().enumerate() {
             let local = self.hosts[h].osc.local_at(now);
             let slave = self.hosts[h].node.slave().expect("listed as a slave");
-            let offset = slave.clock().time_at(Time(local)).0 - gm;
+            let reading = slave.clock().time_at(Time(local)).0;
+            let offset = reading - gm;
+            let locked = slave.servo_state() == ServoState::Locked;
+            let last = &mut self.tally.last_reading[i];
+            if locked && last.is_some_and(|(l, was_locked)| was_locked && reading < l) {
+                self.tally.time_reversals += 1;
+            }
+            *last = Some((reading, locked));
             self.tally.offsets[i].push(offset);
             self.trace.i64(offset);
         }
@@ -1601,6 +1775,7 @@ impl World {
             recover_s: self.recovery(),
             holdovers,
             gm_changes,
+            time_reversals: t.time_reversals,
             utc_offset_s: self.hosts[HUB]
                 .node
                 .slave()
@@ -1646,6 +1821,7 @@ impl World {
             frames_in_sets: t.frames_in_sets,
             late_frames: t.late,
             dropped_frames: t.dropped,
+            frames_lost_at_hub: t.lost_at_hub,
             superseded_frames: t.superseded,
             frames_in_flight_at_end: outstanding,
             unaccounted_frames: t.frames_captured.abs_diff(accounted),

@@ -137,6 +137,12 @@ impl Hub {
         }
     }
 
+    /// The frames held in open sets, oldest set first: what a hub that
+    /// goes down loses (the caller accounts them).
+    pub fn held_frames(&self) -> impl Iterator<Item = &FrameMeta> {
+        self.open.iter().flat_map(|set| set.frames.iter().flatten())
+    }
+
     pub fn slave(&self) -> &PtpSlave {
         &self.slave
     }
