@@ -29,6 +29,13 @@ fn stadium_8cam_sw() {
     replay("scenarios/stadium-8cam-sw.toml");
 }
 
+/// The hierarchical stadium: 36 cameras in four clusters and a remote site
+/// over a WAN, through a cluster-leader loss and a WAN partition.
+#[test]
+fn stadium_36cam() {
+    replay("scenarios/stadium-36cam.toml");
+}
+
 #[test]
 fn mixed_rates() {
     replay("scenarios/mixed-rates.toml");

@@ -658,6 +658,9 @@ pub struct BoundaryClockSpec {
     pub name: String,
     #[serde(default = "OscillatorSpec::typical_tcxo")]
     pub oscillator: OscillatorSpec,
+    /// The link between the core and this leader, when it is not the core
+    /// network's (a WAN to a remote site): its own delay distribution.
+    pub uplink: Option<LatencySpec>,
 }
 
 /// A grandmaster-capable clock besides `[grandmaster]`.

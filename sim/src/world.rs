@@ -360,6 +360,8 @@ pub struct World {
     hw_noise: Option<Normal>,
     stack_latency: LatencySampler,
     ptp_latency: LatencySampler,
+    /// Per host, a cluster leader's own link to the core (a WAN), if any.
+    uplinks: Vec<Option<LatencySampler>>,
     asymmetry: i64,
     ptp_loss: f64,
     transparent_clocks: bool,
@@ -779,6 +781,14 @@ impl World {
                 .then(|| Normal::new(0.0, ts.noise.ns() as f64).expect("sd > 0")),
             stack_latency: LatencySampler::new(&ts.stack_latency),
             ptp_latency: LatencySampler::new(&scenario.network.latency),
+            uplinks: (0..hosts_total)
+                .map(|h| {
+                    h.checked_sub(first_bc)
+                        .and_then(|i| scenario.boundary_clocks.get(i))
+                        .and_then(|b| b.uplink.as_ref())
+                        .map(LatencySampler::new)
+                })
+                .collect(),
             asymmetry: scenario.network.asymmetry.ns(),
             ptp_loss: scenario.network.loss.0,
             transparent_clocks: scenario.network.transparent_clocks,
@@ -1453,9 +1463,15 @@ impl World {
                     .u64(r as u64);
                 continue;
             }
-            let sampled = self.ptp_latency.sample(link);
+            // A leader's uplink port crosses its own link to the core.
+            let uplink = [(from, port), (r, rx_port)]
+                .into_iter()
+                .filter(|&(h, p)| p != DOWNSTREAM_PORT && self.bc_segment[h].is_some())
+                .find_map(|(h, _)| self.uplinks[h].as_ref());
+            let path = uplink.unwrap_or(&self.ptp_latency);
+            let sampled = path.sample(link);
             // What a transparent clock would see: time in queues, not on wires.
-            let queued = sampled - self.ptp_latency.floor();
+            let queued = sampled - path.floor();
             let mut delay = sampled + path_step;
             if downstream && asymmetry > 0 {
                 delay += asymmetry;
