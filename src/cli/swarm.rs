@@ -271,7 +271,15 @@ fn write_repro(
     ];
     header.extend(chosen.violations.iter().map(|v| format!("  {v}")));
     header.push(format!("trace {}", chosen.trace_hash));
-    let text = swarm::render::scenario_toml(&chosen.world.knobs, &header);
+    let mut text = swarm::render::scenario_toml(&chosen.world.knobs, &header);
+    // The expect table comes last: the in-flight bound joins it, so that
+    // `camsync run` catches frames dropped without a reason too.
+    if let Ok(s) = &chosen.world.scenario {
+        text += &format!(
+            "frames_in_flight_at_end = {{ max = {} }}\n",
+            swarm::invariants::in_flight_bound(s)
+        );
+    }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
@@ -331,7 +339,7 @@ impl Progress {
     fn tick(&self, failed: bool) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         let failed = self.failed.fetch_add(failed as usize, Ordering::Relaxed) + failed as usize;
-        if self.shown && (done % 10 == 0 || done == self.total) {
+        if self.shown && (done.is_multiple_of(10) || done == self.total) {
             eprint!("\r{done}/{} runs, {failed} failed", self.total);
         }
     }

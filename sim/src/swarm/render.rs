@@ -157,7 +157,8 @@ pub fn scenario_toml(k: &Knobs, header: &[String]) -> String {
     let _ = writeln!(t, "lock_hold = {}", dur(k.lock_hold_ms * 1_000_000));
 
     // What `camsync run` can judge by itself; the swarm judges the rest
-    // (the liveness window's frame sets, time running forward).
+    // (the liveness window's frame sets, time running forward). Keep this
+    // table last: the CLI appends the in-flight bound to it.
     let _ = writeln!(t, "\n[expect.align]");
     let _ = writeln!(t, "unaccounted_frames = {{ max = 0 }}");
     let _ = writeln!(t, "misaligned_frame_sets = {{ max = 0 }}");
