@@ -11,6 +11,7 @@ pub mod oscillator;
 pub mod rng;
 pub mod scenario;
 pub mod score;
+pub mod swarm;
 pub mod switcher;
 pub mod trace;
 pub mod truth;

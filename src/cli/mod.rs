@@ -1,8 +1,10 @@
 //! Subcommands: `run` a scenario and score it, `validate` a scenario file,
-//! `align` recordings by their pictures.
+//! `align` recordings by their pictures, `swarm` many seeds' derived worlds
+//! against the invariants.
 
 mod align;
 mod run;
+mod swarm;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -45,6 +47,10 @@ enum Command {
     /// Measure the capture-time offsets between recordings of one event
     /// (Y4M files) from their pictures.
     Align(align::AlignArgs),
+    /// Run many seeds, each deriving its own world and fault schedule, and
+    /// check the invariants every world must keep; failures are shrunk and
+    /// written as repro scenarios.
+    Swarm(swarm::SwarmArgs),
     /// Check a scenario file without running it.
     Validate {
         /// The scenario file (TOML).
@@ -69,6 +75,7 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Run(args) => run::run(args, cli.quiet),
         Command::Align(args) => align::align(args, cli.quiet),
+        Command::Swarm(args) => swarm::swarm(args, cli.verbose > 0, cli.quiet),
         Command::Validate { scenario } => validate(&scenario),
     };
     ExitCode::from(code)

@@ -250,6 +250,15 @@ impl Hub {
         }
         self.first_index.get_or_insert(k);
         if k < first {
+            // The planted bug of the `swarm-bug` feature (never on in a real
+            // build): a late frame (for a set already released) is discarded
+            // without being accounted, as a hurried "drop stale frames" fix
+            // would. The swarm's frames-accounted invariant must catch it
+            // (tests/swarm_bug.rs).
+            #[cfg(feature = "swarm-bug")]
+            if self.first_index.is_some_and(|f| k >= f) {
+                return;
+            }
             let reason = if self.first_index.is_some_and(|f| k >= f) {
                 self.late_arrival(now, k);
                 AccountReason::Late

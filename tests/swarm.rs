@@ -1,0 +1,104 @@
+//! Swarm mode: a clean build keeps every invariant over a range of seeds; a
+//! seed always derives the same world and replays to the same trace; bad
+//! arguments are refused with exit code 2.
+//!
+//! Release-only: each seed simulates minutes of a production.
+
+use camsync_sim::swarm::{self, ALL_KINDS, Knobs};
+use std::process::Command;
+
+#[test]
+#[cfg_attr(debug_assertions, ignore = "simulates hours: run with --release")]
+fn a_clean_build_keeps_every_invariant_over_50_seeds() {
+    let failures: Vec<String> = (1..51)
+        .map(|seed| swarm::run_seed(seed, &ALL_KINDS))
+        .filter(|r| r.failed())
+        .map(|r| {
+            let v: Vec<String> = r.violations.iter().map(ToString::to_string).collect();
+            format!("seed {}: {}", r.seed, v.join("; "))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+#[cfg_attr(debug_assertions, ignore = "simulates minutes: run with --release")]
+fn a_seed_gives_the_same_knobs_and_trace_twice() {
+    for seed in [7, 1042] {
+        assert_eq!(
+            Knobs::derive(seed, &ALL_KINDS),
+            Knobs::derive(seed, &ALL_KINDS)
+        );
+        let (a, b) = (
+            swarm::run_seed(seed, &ALL_KINDS),
+            swarm::run_seed(seed, &ALL_KINDS),
+        );
+        assert_eq!(a.world.text, b.world.text);
+        assert_eq!(a.trace_hash, b.trace_hash);
+        assert_eq!(a.violations, b.violations);
+        assert!(!a.trace_hash.is_empty());
+    }
+    // Fewer kinds leave the chosen kinds' draws as they were.
+    let all = Knobs::derive(1042, &ALL_KINDS);
+    let jitter = Knobs::derive(1042, &[camsync_sim::scenario::FaultKind::VideoJitter]);
+    let kept: Vec<_> = all
+        .faults
+        .iter()
+        .filter(|f| f.kind == camsync_sim::scenario::FaultKind::VideoJitter)
+        .cloned()
+        .collect();
+    assert_eq!(jitter.faults, kept);
+}
+
+fn camsync(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_camsync"))
+        .args(args)
+        .output()
+        .expect("camsync runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_arguments_exit_2_and_say_what_was_wrong() {
+    let (code, _, err) = camsync(&["swarm", "--seeds", "5..3"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("5..3") && err.contains("empty"), "{err}");
+    let (code, _, err) = camsync(&["swarm", "--seeds", "five..9"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("`five`"), "{err}");
+    let (code, _, err) = camsync(&["swarm", "--seeds", "1..2", "--faults", "meteor"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unknown fault kind `meteor`"), "{err}");
+    assert!(
+        err.contains("grandmaster-silent"),
+        "the kinds are listed: {err}"
+    );
+}
+
+#[test]
+#[cfg_attr(debug_assertions, ignore = "simulates minutes: run with --release")]
+fn the_json_summary_has_runs_and_failures() {
+    let dir = std::env::temp_dir().join(format!("camsync-swarm-json-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("x.json");
+    let (code, out, err) = camsync(&[
+        "swarm",
+        "--seeds",
+        "3..6",
+        "--json",
+        json.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["runs"], 3);
+    assert_eq!(v["failures"], serde_json::json!([]));
+    assert!(out.contains("3 runs, 0 failures"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
