@@ -24,6 +24,10 @@ use crate::time::{Nanos, ScaledNanos, Time, TimeInterval, WireTimestamp};
 use std::collections::BTreeSet;
 use std::collections::VecDeque;
 
+/// A master silent longer than this may have rebooted and restarted its
+/// sequence numbers: what was accepted from it is forgotten when it is back.
+const RESTART_SILENCE: Nanos = Nanos::from_secs(60);
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct SlaveConfig {
     pub domain: u8,
@@ -165,6 +169,8 @@ pub struct PtpSlave {
     master: Option<PortIdentity>,
     /// The last master followed, through any gap with none.
     last_master: Option<PortIdentity>,
+    /// Since when no master has been followed (base time).
+    masterless_since: Option<Time>,
     replay: ReplayWindow,
     utc: Option<UtcInfo>,
     /// (kind, source) pairs already alerted.
@@ -200,6 +206,7 @@ impl PtpSlave {
             sync_interval,
             sync_deadline: None,
             in_holdover: false,
+            masterless_since: None,
             foreign: ForeignMasters::default(),
             master: None,
             last_master: None,
@@ -484,8 +491,20 @@ impl PtpSlave {
                 self.alert(AlertKind::MasterChanged, Some(new));
             }
             self.last_master = Some(new);
-            // A master met anew starts its sequence numbers afresh.
-            self.replay.forget(new);
+            // A master back after a long silence may have restarted, its
+            // sequence numbers from zero: only then is what was accepted
+            // from it forgotten. Forgetting on every re-selection would let
+            // a message captured before a short outage and replayed after
+            // it through as the first one heard.
+            if self
+                .masterless_since
+                .is_some_and(|since| now - since > RESTART_SILENCE)
+            {
+                self.replay.forget(new);
+            }
+            self.masterless_since = None;
+        } else if self.masterless_since.is_none() {
+            self.masterless_since = Some(now);
         }
         self.master = best;
         self.utc = None;
