@@ -23,8 +23,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use camsync_engine::coordination::keys::{IcvAlgorithm, Key};
 use camsync_engine::coordination::wire::{self, Frame};
 use camsync_engine::coordination::{
-    Adjustment, AdjustmentCommand, AlertCode, AlertMessage, CoordinationLink, DriftReport, Epoch,
-    Heartbeat, KeyRing, LinkConfig, LockState, Message, NodeId, Rejection, Severity, SyncStatus,
+    Adjustment, AdjustmentCommand, AlertCode, AlertMessage, CoordinationLink, DriftReport,
+    EncodeError, Epoch, Heartbeat, KeyRing, LinkConfig, LockState, Message, NodeId, Rejection,
+    Severity, SyncStatus,
 };
 use camsync_engine::time::{Nanos, Time};
 use libfuzzer_sys::fuzz_target;
@@ -135,6 +136,15 @@ impl Script<'_> {
     }
 }
 
+fn rates_are_finite(message: &Message) -> bool {
+    match message {
+        Message::SyncStatus(m) => m.frequency_ppb.is_finite(),
+        Message::DriftReport(m) => m.drift_ppm.is_finite(),
+        Message::Command(m) => m.adjustment.frequency_ppb.is_finite(),
+        Message::Alert(_) | Message::Heartbeat(_) => true,
+    }
+}
+
 fn raw(data: &[u8]) {
     let mut receiver = link(RECEIVER, 1, Time::ZERO);
     let got = receiver.receive(Time::ZERO, data);
@@ -213,7 +223,9 @@ fn session(data: &[u8]) {
                 let sender = &mut senders[usize::from(op)];
                 match sender.encode(&message) {
                     Ok(bytes) => sent.push(bytes),
-                    Err(_) => {} // a non-finite rate: refused, nothing sent
+                    Err(EncodeError::NonFinite { .. }) => {
+                        assert!(!rates_are_finite(&message), "refused {message:?}");
+                    }
                 }
             }
             2 if !sent.is_empty() => {
