@@ -1,5 +1,4 @@
-//! What coordination carries between the hub and the camera agents. For now
-//! the adjustment command of the hybrid correction loop: a camera whose
+//! The adjustment command of the hybrid correction loop: a camera whose
 //! clock PTP does not discipline (free-running, or broken) is steered from
 //! the offsets the pictures reveal.
 

@@ -1,17 +1,19 @@
-//! Arbitrary bytes through the PTP wire codec and the AUTHENTICATION TLV check.
+//! Arbitrary bytes through the PTP wire codec and the AUTHENTICATION TLV.
 //!
-//! Whatever the input: decoding and verifying never panic; whatever decodes
-//! re-encodes to bytes that decode to the same message and re-encode
-//! identically; a well-formed TLV suffix re-encodes byte for byte; and a
-//! decoded message, once signed, verifies.
+//! Whatever the input: `Header::decode`, `PtpMessage::decode`,
+//! `Tlv::decode_all`, `AuthenticationTlv::from_value` and the security
+//! association's check never panic; whatever decodes re-encodes to bytes
+//! that decode to the same message and re-encode identically; a header
+//! decodes to the header of the message; a well-formed TLV sequence
+//! re-encodes byte for byte; and a decoded message, once signed, verifies.
 
 #![no_main]
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use camsync_engine::ptp::security::{IcvAlgorithm, Key, SecurityAssociation};
-use camsync_engine::ptp::wire::{PtpMessage, Tlv};
+use camsync_engine::ptp::security::{self, IcvAlgorithm, Key, SecurityAssociation};
+use camsync_engine::ptp::wire::{AuthenticationTlv, Header, PtpMessage, Tlv};
 use libfuzzer_sys::fuzz_target;
 
 static SA: LazyLock<SecurityAssociation> = LazyLock::new(|| {
@@ -32,14 +34,30 @@ static SA: LazyLock<SecurityAssociation> = LazyLock::new(|| {
 });
 
 fuzz_target!(|data: &[u8]| {
+    // The bytes as a TLV sequence, and as an AUTHENTICATION TLV's value.
+    if let Ok(tlvs) = Tlv::decode_all(data) {
+        let mut again = Vec::new();
+        Tlv::encode_all(&tlvs, &mut again);
+        assert_eq!(again, data, "a TLV sequence re-encodes byte for byte");
+        for tlv in &tlvs {
+            let _ = AuthenticationTlv::from_tlv(tlv);
+        }
+    }
+    if let Ok(auth) = AuthenticationTlv::from_value(Tlv::AUTHENTICATION, data) {
+        assert_eq!(auth.to_tlv().value, data);
+    }
+
     // Checking the ICV must cope with anything (and essentially never pass).
     if let Ok(verified) = SA.verify(data) {
         assert_eq!(PtpMessage::decode(data).as_ref(), Ok(&verified.message));
     }
+    let _ = security::decode(Some(&SA), data);
 
+    let header = Header::decode(data);
     let Ok(msg) = PtpMessage::decode(data) else {
         return;
     };
+    assert_eq!(header.as_ref(), Ok(&msg.header));
     let bytes = msg.to_bytes();
     assert_eq!(bytes.len(), usize::from(msg.header.message_length));
     let again = PtpMessage::decode(&bytes).expect("the codec's own encoding decodes");
