@@ -127,6 +127,15 @@ enum EventKind {
     },
     /// A crashed host comes back, its state lost.
     Restart(usize),
+    /// A packet that arrived, stamped, while its host's CPU was stalled:
+    /// handled now, with the stamp the NIC (or the kernel) took on arrival.
+    Received {
+        to: usize,
+        port: u16,
+        from: usize,
+        bytes: Rc<[u8]>,
+        rx: i64,
+    },
 }
 
 impl EventKind {
@@ -136,7 +145,7 @@ impl EventKind {
             EventKind::Timer { host, .. }
             | EventKind::FreeRunCapture { host, .. }
             | EventKind::Adjust { host, .. } => Some(*host),
-            EventKind::Packet { to, .. } => Some(*to),
+            EventKind::Packet { to, .. } | EventKind::Received { to, .. } => Some(*to),
             EventKind::FrameArrival(_) => Some(HUB),
             EventKind::Sample
             | EventKind::FaultStart(_)
@@ -964,6 +973,31 @@ impl World {
         }
     }
 
+    /// The receive stamp host `h` takes of a packet arriving now.
+    fn rx_stamp(&mut self, h: usize) -> i64 {
+        self.hosts[h].osc.local_at(self.now) + self.hardware_noise(h)
+    }
+
+    /// Host `to` handles a packet stamped `rx` on arrival.
+    fn receive(&mut self, to: usize, port: u16, from: usize, bytes: &[u8], rx: i64) {
+        let local = self.hosts[to].osc.local_at(self.now);
+        self.trace
+            .record(2, self.now)
+            .u64(to as u64)
+            .i64(rx)
+            .bytes(bytes);
+        self.hosts[to].node.node().handle_input(
+            Time(local),
+            Input::Packet {
+                port,
+                from: PeerAddr(from as u32),
+                bytes,
+                rx: Time(rx),
+            },
+        );
+        self.settle(to);
+    }
+
     /// A frame lost with the hub (it was down, or held the frame when it
     /// went): accounted, never silently gone.
     fn lose_at_hub(&mut self, meta: FrameMeta) {
@@ -1063,8 +1097,24 @@ impl World {
             self.now = event.at;
             if let Some(h) = event.kind.host() {
                 if let Some(until) = self.fault_book.stalled_until(h, self.now) {
-                    // A stalled CPU handles it when it is back, in order.
-                    self.push(until, event.kind);
+                    // A stalled CPU handles it when it is back, in order; a
+                    // packet keeps the stamp it got on arrival.
+                    let kind = match event.kind {
+                        EventKind::Packet {
+                            to,
+                            port,
+                            from,
+                            bytes,
+                        } => EventKind::Received {
+                            to,
+                            port,
+                            from,
+                            bytes,
+                            rx: self.rx_stamp(to),
+                        },
+                        other => other,
+                    };
+                    self.push(until, kind);
                     continue;
                 }
                 if self.fault_book.down(h, self.now) {
@@ -1096,24 +1146,16 @@ impl World {
                     from,
                     bytes,
                 } => {
-                    let local = self.hosts[to].osc.local_at(self.now);
-                    let rx = local + self.hardware_noise(to);
-                    self.trace
-                        .record(2, self.now)
-                        .u64(to as u64)
-                        .i64(rx)
-                        .bytes(&bytes);
-                    self.hosts[to].node.node().handle_input(
-                        Time(local),
-                        Input::Packet {
-                            port,
-                            from: PeerAddr(from as u32),
-                            bytes: &bytes,
-                            rx: Time(rx),
-                        },
-                    );
-                    self.settle(to);
+                    let rx = self.rx_stamp(to);
+                    self.receive(to, port, from, &bytes, rx);
                 }
+                EventKind::Received {
+                    to,
+                    port,
+                    from,
+                    bytes,
+                    rx,
+                } => self.receive(to, port, from, &bytes, rx),
                 EventKind::FrameArrival(meta) => {
                     // What the oracle needs: how long after its reference
                     // instant (true PTP time) each set's last frame arrived.

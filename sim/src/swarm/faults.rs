@@ -554,7 +554,9 @@ mod tests {
         let topo = Topology {
             backup: true,
             network_floor_ns: 10_000,
-            disciplined: vec!["hub".into(), "cam0".into()],
+            disciplined: vec!["hub".into(), "cam0".into(), "bc0".into()],
+            cameras: vec!["cam0".into()],
+            boundary_clocks: vec!["bc0".into()],
         };
         for seed in 0..50 {
             let s = Seeds::new(seed);

@@ -131,6 +131,9 @@ mod tests {
             target: None,
             ppb: 0.0,
             factor,
+            probability: 0.0,
+            burst: 0.0,
+            period: None,
         }
     }
 
