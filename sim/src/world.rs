@@ -735,16 +735,6 @@ impl World {
         let mut starts = vec![0i64; first_extra_master];
         starts.extend(scenario.masters.iter().map(|m| m.start.ns()));
         starts.resize(hosts_total, 0);
-        let fault_targets = scenario
-            .faults
-            .iter()
-            .map(|f| {
-                f.target
-                    .as_deref()
-                    .and_then(|n| knobs.iter().position(|k| k.clock == n))
-                    .unwrap_or(GRANDMASTER)
-            })
-            .collect();
         let named_targets: Vec<Option<usize>> = scenario
             .faults
             .iter()
@@ -753,6 +743,11 @@ impl World {
                     .as_deref()
                     .and_then(|n| knobs.iter().position(|k| k.clock == n))
             })
+            .collect();
+        // The older fault kinds strike the grandmaster when they name none.
+        let fault_targets = named_targets
+            .iter()
+            .map(|t| t.unwrap_or(GRANDMASTER))
             .collect();
         let slaves: Vec<usize> = (1..first_extra_master)
             .chain(first_bc..hosts_total)
