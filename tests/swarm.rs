@@ -31,6 +31,33 @@ fn a_clean_build_keeps_every_invariant_over_50_seeds() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
+/// Seeds of `camsync swarm --seeds 1000..1100` (every kind) that found a
+/// bug, each fixed and kept here so that it stays fixed:
+/// - 1012, 1015: the hub's timer livelocked — after skipping ahead on a
+///   clock running slow, the next deadline still lay a window behind, so
+///   the same instant's timer fired forever;
+/// - 1042, 1098: a camera stamping tens of seconds ahead, seen by a hub
+///   with no bound of its own (just restarted), drove NetEq's release delay
+///   negative, and the hub released sets for instants 44 s in the future
+///   with that camera's frames in them;
+/// - 1087, 1054, 1029: servos fed reordered Syncs stayed in s2 while their
+///   clocks swung by 100s of ms, and frames stamped then claimed a lock
+///   (and a 29 ms bound) they did not have.
+#[test]
+#[cfg_attr(debug_assertions, ignore = "simulates minutes: run with --release")]
+fn seeds_that_found_bugs_stay_fixed() {
+    let failures: Vec<String> = [1012, 1015, 1029, 1042, 1054, 1087, 1098]
+        .into_iter()
+        .map(|seed| swarm::run_seed(seed, &ALL_KINDS))
+        .filter(|r| r.failed())
+        .map(|r| {
+            let v: Vec<String> = r.violations.iter().map(ToString::to_string).collect();
+            format!("seed {}: {}", r.seed, v.join("; "))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
 #[test]
 #[cfg_attr(debug_assertions, ignore = "simulates minutes: run with --release")]
 fn a_seed_gives_the_same_knobs_and_trace_twice() {

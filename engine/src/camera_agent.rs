@@ -136,7 +136,7 @@ impl CameraAgent {
             // hub's to know, not the camera's.
             CaptureTiming::Visual if self.applied.is_some() => (ServoState::Locked, None),
             CaptureTiming::Visual => (ServoState::Unlocked, None),
-            _ => (self.slave.servo_state(), self.slave.time_uncertainty(raw)),
+            _ => (self.slave.lock_state(), self.slave.time_uncertainty(raw)),
         };
         self.outputs.push_back(Output::Frame(FrameMeta {
             camera: self.camera,

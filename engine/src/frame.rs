@@ -138,6 +138,11 @@ pub enum AccountReason {
     OutOfWindow,
     /// From a camera the hub was not configured for.
     UnknownCamera,
+    /// Stamped later than the hub's own clock read when it arrived, by more
+    /// than both clocks' stated uncertainty allows: no frame arrives before
+    /// it is captured, so the camera's clock is wrong, whatever lock it
+    /// claims.
+    FromTheFuture,
 }
 
 impl AccountReason {
@@ -148,6 +153,7 @@ impl AccountReason {
             AccountReason::Duplicate => "duplicate",
             AccountReason::OutOfWindow => "out_of_window",
             AccountReason::UnknownCamera => "unknown_camera",
+            AccountReason::FromTheFuture => "from_the_future",
         }
     }
 }

@@ -1392,9 +1392,9 @@ impl World {
                         self.tally.late += 1
                     }
                     AccountReason::Superseded => self.tally.superseded += 1,
-                    AccountReason::OutOfWindow | AccountReason::UnknownCamera => {
-                        self.tally.dropped += 1
-                    }
+                    AccountReason::OutOfWindow
+                    | AccountReason::UnknownCamera
+                    | AccountReason::FromTheFuture => self.tally.dropped += 1,
                 }
             }
             Output::Dropped(reason) => match reason {

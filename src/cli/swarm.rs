@@ -29,6 +29,10 @@ pub struct SwarmArgs {
     /// for a single seed).
     #[arg(long, value_name = "DIR", default_value = ".")]
     out: PathBuf,
+    /// At most this many simulator runs to shrink each failing schedule
+    /// (0: report and write the schedule as drawn).
+    #[arg(long, value_name = "RUNS", default_value_t = swarm::SHRINK_BUDGET)]
+    shrink: usize,
 }
 
 /// `A..B` as a non-empty half-open range.
@@ -131,7 +135,10 @@ pub fn swarm(args: SwarmArgs, verbose: bool, quiet: bool) -> u8 {
     progress.done();
 
     let failed: Vec<&SeedRun> = runs.iter().filter(|r| r.failed()).collect();
-    let shrunk: Vec<SeedRun> = failed.par_iter().map(|r| swarm::shrink(r)).collect();
+    let shrunk: Vec<SeedRun> = failed
+        .par_iter()
+        .map(|r| swarm::shrink(r, args.shrink))
+        .collect();
     let mut reports = Vec::new();
     for (original, shrunk) in failed.into_iter().zip(shrunk) {
         let replay = format!(

@@ -61,6 +61,10 @@ const SILENT_AFTER: Nanos = Nanos::from_secs(1);
 /// neighbouring frame: cameras down to an eighth of the reference rate.
 const NEIGHBOUR_SPAN: usize = 8;
 
+/// How far beyond both clocks' stated uncertainty a frame's stamp may lie
+/// ahead of the hub's clock before the hub refuses it as impossible.
+const FUTURE_MARGIN: Nanos = Nanos::from_millis(100);
+
 #[derive(Clone, Debug)]
 struct OpenSet {
     frames: Vec<Option<FrameMeta>>,
@@ -147,9 +151,11 @@ impl Hub {
         &self.slave
     }
 
-    /// The release delay the buffer policy asks for now.
+    /// The release delay the buffer policy asks for now. Never below zero:
+    /// no set goes out before its instant, whatever delays the policy saw
+    /// (a camera whose stamps run ahead shows negative ones).
     pub fn buffer_target(&self) -> Nanos {
-        self.release.target()
+        self.release.target().max(Nanos::ZERO)
     }
 
     fn account(&mut self, frame: FrameMeta, reason: AccountReason) {
@@ -164,7 +170,7 @@ impl Hub {
             let delay = if self.waiting && !front_complete {
                 self.config.max_latency
             } else {
-                self.release.target()
+                self.buffer_target()
             };
             self.slave.clock().base_at(reference + delay)
         });
@@ -369,6 +375,17 @@ impl Hub {
         }
     }
 
+    /// Whether a frame that arrived `delay` after its stamp (negative: before
+    /// it) cannot have been stamped right. Judged only when both clocks state
+    /// a bound (the hub's also while it coasts after losing its master); `FUTURE_MARGIN` on top keeps a merely optimistic bound from
+    /// refusing good frames — what it catches is a clock gone wrong by far.
+    fn from_the_future(&self, now: Time, frame: &FrameMeta, delay: Nanos) -> bool {
+        match (self.slave.coasting_uncertainty(now), frame.uncertainty) {
+            (Some(hub), Some(camera)) => -delay > hub + camera + FUTURE_MARGIN,
+            _ => false,
+        }
+    }
+
     fn release_due(&mut self, now: Time) {
         self.refresh_release_deadline();
         while let Some(deadline) = self.release_deadline {
@@ -380,20 +397,20 @@ impl Hub {
                 // clock far in the past, or the hub's clock stepped forward):
                 // skip to the instants still within the window instead of
                 // emitting an empty set for every instant in between.
+                // Half a window back, not a whole one: on a clock running
+                // slow the resumed deadline would still lie a window (and a
+                // few ns) behind in base time. When the front is already
+                // there, release as usual: every pass of this loop moves
+                // `first_open` on, so it ends.
                 let disciplined = self.slave.clock().time_at(now);
-                let resume = self
-                    .config
-                    .reference_rate
-                    .index_at_or_after(disciplined - self.release.target() - self.config.window);
-                self.first_open = self.first_open.map(|f| f.max(resume));
-                self.refresh_release_deadline();
-                if self
-                    .release_deadline
-                    .is_some_and(|d| now - d > self.config.window)
-                {
-                    break;
+                let resume = self.config.reference_rate.index_at_or_after(
+                    disciplined - self.buffer_target() - Nanos(self.config.window.0 / 2),
+                );
+                if self.first_open.is_some_and(|f| f < resume) {
+                    self.first_open = Some(resume);
+                    self.refresh_release_deadline();
+                    continue;
                 }
-                continue;
             }
             let front_complete = self.open.front().is_some_and(|s| s.complete);
             if self.config.missing == MissingPolicy::Wait && !front_complete && !self.waiting {
@@ -433,8 +450,17 @@ impl Node for Hub {
             Input::TxTimestamp { token, tx } => self.slave.handle_tx_timestamp(token, tx),
             Input::FrameArrived(frame) => {
                 let delay = self.slave.clock().time_at(now) - frame.capture;
-                self.release.observe(frame.camera, delay, now);
-                self.handle_frame(now, frame)
+                if self.from_the_future(now, &frame, delay) {
+                    self.account(frame, AccountReason::FromTheFuture);
+                } else {
+                    // A delay more negative than the window is a clock gone
+                    // wrong that the hub could not judge (it has no bound of
+                    // its own): not something to size the buffer by.
+                    if delay >= -self.config.window {
+                        self.release.observe(frame.camera, delay, now);
+                    }
+                    self.handle_frame(now, frame)
+                }
             }
             Input::FrameCaptured { .. } | Input::Adjust(_) => {}
         }

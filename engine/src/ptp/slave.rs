@@ -28,6 +28,18 @@ use std::collections::VecDeque;
 /// sequence numbers: what was accepted from it is forgotten when it is back.
 const RESTART_SILENCE: Nanos = Nanos::from_secs(60);
 
+/// A port whose servo says locked (s2) counts as locked only while none of
+/// its last `LOCK_WINDOW` measured offsets is beyond this: a servo fed
+/// outliers (Syncs held back by reordering, a stamp gone wrong) can stay in
+/// s2 while its clock swings by milliseconds, and a frame stamped then must
+/// not claim a lock it does not have.
+const LOCKED_OFFSET_BOUND: Nanos = Nanos::from_millis(1);
+const LOCK_WINDOW: usize = 8;
+
+/// The drift `coasting_uncertainty` allows, ppm: the ±100 ppm of the
+/// cheapest crystal oscillators.
+const COAST_DRIFT_PPM: i64 = 100;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct SlaveConfig {
     pub domain: u8,
@@ -160,6 +172,11 @@ pub struct PtpSlave {
     servo_state: ServoState,
     /// The last measured offset from the master, and when (base time).
     last_offset: Option<(Nanos, Time)>,
+    /// The time bound at the last locked update that did not step the
+    /// clock, and when (see `coasting_uncertainty`).
+    last_locked: Option<(Nanos, Time)>,
+    /// The last `LOCK_WINDOW` measured offsets, oldest first.
+    recent_offsets: VecDeque<Nanos>,
     sync_interval: Nanos,
     /// Base time after which a silent master puts the port in holdover.
     sync_deadline: Option<Time>,
@@ -203,6 +220,8 @@ impl PtpSlave {
             clock: OverlayClock::identity(),
             servo_state: ServoState::Unlocked,
             last_offset: None,
+            last_locked: None,
+            recent_offsets: VecDeque::new(),
             sync_interval,
             sync_deadline: None,
             in_holdover: false,
@@ -234,17 +253,51 @@ impl PtpSlave {
         self.servo_state
     }
 
+    /// Whether the clock is locked: the servo in s2 and every recent
+    /// measured offset within `LOCKED_OFFSET_BOUND`. What frames are flagged
+    /// with.
+    pub fn lock_state(&self) -> ServoState {
+        if self.servo_state == ServoState::Locked
+            && self.largest_recent_offset() > LOCKED_OFFSET_BOUND
+        {
+            return ServoState::Unlocked;
+        }
+        self.servo_state
+    }
+
+    fn largest_recent_offset(&self) -> Nanos {
+        self.recent_offsets
+            .iter()
+            .map(|o| o.abs())
+            .max()
+            .unwrap_or(Nanos::ZERO)
+    }
+
     /// How far a time read from the disciplined clock at base time `now` may
-    /// be from the master's: twice the last measured offset (at least 1 µs),
-    /// growing by 1 µs per second (a 1 ppm frequency error) since it was
-    /// measured. `None` while the servo has not locked: no bound is known.
+    /// be from the master's: twice the largest recent measured offset (at
+    /// least 1 µs), growing by 1 µs per second (a 1 ppm frequency error)
+    /// since the last was measured. `None` while not locked (`lock_state`):
+    /// no bound is known.
     pub fn time_uncertainty(&self, now: Time) -> Option<Nanos> {
-        if self.servo_state != ServoState::Locked {
+        if self.lock_state() != ServoState::Locked {
             return None;
         }
-        let (offset, at) = self.last_offset?;
+        let (_, at) = self.last_offset?;
         let since = (now - at).max(Nanos::ZERO);
-        Some((offset.abs() * 2).max(Nanos::from_micros(1)) + Nanos(since.0 / 1_000))
+        Some((self.largest_recent_offset() * 2).max(Nanos::from_micros(1)) + Nanos(since.0 / 1_000))
+    }
+    /// Like `time_uncertainty`, and also while the port is unlocked after
+    /// having been locked (holdover, a new master being learnt): the bound it
+    /// last had, growing at `COAST_DRIFT_PPM`, the worst free-running
+    /// oscillator a node may have. `None` if it never locked or has stepped
+    /// since. Not what frames are flagged with: a bound for sanity checks
+    /// that must not lapse while the master is away.
+    pub fn coasting_uncertainty(&self, now: Time) -> Option<Nanos> {
+        self.time_uncertainty(now).or_else(|| {
+            let (bound, at) = self.last_locked?;
+            let since = (now - at).max(Nanos::ZERO);
+            Some(bound + Nanos(since.0 / 1_000_000 * COAST_DRIFT_PPM))
+        })
     }
     pub fn counters(&self) -> SlaveCounters {
         self.counters
@@ -513,6 +566,7 @@ impl PtpSlave {
         self.half = None;
         self.delay_req = None;
         self.next_delay_req = None;
+        self.recent_offsets.clear();
         self.discipline.reset(self.clock.frequency_ppb());
         if best.is_none() {
             self.enter_holdover(now);
@@ -670,7 +724,15 @@ impl PtpSlave {
             // what the overlay accepts.
             let _ = self.clock.set_frequency_ppb(now, decision.frequency_ppb);
         }
+        if self.recent_offsets.len() == LOCK_WINDOW {
+            self.recent_offsets.pop_front();
+        }
+        self.recent_offsets.push_back(update.offset);
+        if let Some(bound) = self.time_uncertainty(now) {
+            self.last_locked = Some((bound, now));
+        }
         if let Some(step) = decision.step {
+            self.last_locked = None;
             self.clock.step(now, step);
             self.counters.steps += 1;
             // A request stamped before the step no longer describes this clock.
@@ -812,7 +874,7 @@ impl PtpSlave {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ptp::servo::PiConfig;
+    use crate::ptp::servo::{PiConfig, ServoDecision};
     use crate::ptp::wire::AnnounceBody;
 
     fn port(id: u8) -> PortIdentity {
@@ -856,6 +918,54 @@ mod tests {
             }),
         )
         .to_bytes()
+    }
+
+    fn locked_update(offset_ns: i64) -> Update {
+        Update {
+            decision: ServoDecision {
+                state: ServoState::Locked,
+                frequency_ppb: 0.0,
+                step: None,
+            },
+            offset: Nanos(offset_ns),
+            path_delay: Nanos(10_000),
+        }
+    }
+
+    #[test]
+    fn a_servo_in_s2_with_millisecond_offsets_is_not_locked() {
+        let mut s = slave(vec![]);
+        let second = |k: i64| Time(k * 1_000_000_000);
+        for k in 0..8 {
+            s.apply(second(k), locked_update(200));
+        }
+        assert_eq!(s.lock_state(), ServoState::Locked);
+        assert_eq!(s.time_uncertainty(second(7)), Some(Nanos::from_micros(1)));
+        // One Sync held back 15 ms by reordering: the servo stays in s2,
+        // the port does not claim a lock (nor a bound) for the next 8.
+        s.apply(second(8), locked_update(15_000_000));
+        assert_eq!(s.servo_state(), ServoState::Locked);
+        assert_eq!(s.lock_state(), ServoState::Unlocked);
+        assert_eq!(s.time_uncertainty(second(8)), None);
+        // The hub's sanity bound coasts on from the last locked update at
+        // 100 ppm: 1 µs + 100 µs per second.
+        assert_eq!(
+            s.coasting_uncertainty(second(9)),
+            Some(Nanos::from_micros(1 + 200))
+        );
+        for k in 9..16 {
+            s.apply(second(k), locked_update(-300));
+            assert_eq!(s.lock_state(), ServoState::Unlocked, "update {k}");
+        }
+        s.apply(second(16), locked_update(100));
+        assert_eq!(s.lock_state(), ServoState::Locked);
+        // Twice the largest of the last eight, not the last one.
+        assert_eq!(s.time_uncertainty(second(16)), Some(Nanos::from_micros(1)));
+        s.apply(second(17), locked_update(-900_000));
+        assert_eq!(
+            s.time_uncertainty(second(17)),
+            Some(Nanos::from_micros(1_800))
+        );
     }
 
     #[test]

@@ -279,12 +279,16 @@ impl Knobs {
 
         // Locked means |offset| below what the timestamps and the queueing
         // allow: 1 µs with hardware stamps on a quiet network (100 µs with
-        // software stamps), plus four times the mean queueing (linuxptp's
-        // PI peaks near 2.6x the mean under exponential PDV, BENCHMARKS.md),
-        // twice that with a boundary clock's second hop.
+        // software stamps), plus eight times the mean queueing, twice that
+        // with a boundary clock's second hop. Eight: the liveness window
+        // judges every sample of a minute or more, and the largest of a
+        // thousand exponential queueing delays is near 7x the mean
+        // (ln 1000); linuxptp's PI (kp 0.7) passes most of one outlier into
+        // the clock. Four times (its typical peak, BENCHMARKS.md) failed
+        // seeds 451, 817 and 831 by 5-50 % with no fault active.
         let hops = if boundary_clocks > 0 { 2 } else { 1 };
         let lock_threshold_ns =
-            if software { 100_000 } else { 1_000 } + 4 * latency.queueing_mean_ns() * hops;
+            if software { 100_000 } else { 1_000 } + 8 * latency.queueing_mean_ns() * hops;
         let lock_hold_ms = if software { 5_000 } else { 1_000 };
 
         // The phases: faults within [10 s, safety end), then the liveness

@@ -37,7 +37,7 @@ pub const BUILD: &str = concat!(
     ")"
 );
 
-/// At most this many simulator runs to shrink one failure.
+/// At most this many simulator runs to shrink one failure, by default.
 pub const SHRINK_BUDGET: usize = 60;
 
 /// One seed's world, as text and as parsed.
@@ -113,9 +113,10 @@ fn judge(seed: u64, world: Derived) -> SeedRun {
 }
 
 /// A failing seed with its schedule shrunk: the faults that still make it
-/// fail the same invariant, and the run of that schedule.
-pub fn shrink(failed: &SeedRun) -> SeedRun {
-    let Some(first) = failed.violations.first() else {
+/// fail the same invariant, and the run of that schedule. At most `budget`
+/// simulator runs are spent; with none, the drawn schedule is kept.
+pub fn shrink(failed: &SeedRun, budget: usize) -> SeedRun {
+    let Some(first) = failed.violations.first().filter(|_| budget > 0) else {
         return failed.clone();
     };
     let invariant = first.invariant;
@@ -129,7 +130,7 @@ pub fn shrink(failed: &SeedRun) -> SeedRun {
         let run = judge(seed, Derived::of(knobs, &[]));
         run.violations.iter().any(|v| v.invariant == invariant)
     };
-    let faults = shrink::shrink_schedule(&base.faults, SHRINK_BUDGET, &mut fails);
+    let faults = shrink::shrink_schedule(&base.faults, budget, &mut fails);
     judge(
         seed,
         Derived::of(
