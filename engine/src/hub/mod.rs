@@ -379,7 +379,7 @@ impl Hub {
     /// it) cannot have been stamped right. Judged only when both clocks state
     /// a bound (the hub's also while it coasts after losing its master); `FUTURE_MARGIN` on top keeps a merely optimistic bound from
     /// refusing good frames — what it catches is a clock gone wrong by far.
-    fn from_the_future(&self, now: Time, frame: &FrameMeta, delay: Nanos) -> bool {
+    fn stamped_ahead(&self, now: Time, frame: &FrameMeta, delay: Nanos) -> bool {
         match (self.slave.coasting_uncertainty(now), frame.uncertainty) {
             (Some(hub), Some(camera)) => -delay > hub + camera + FUTURE_MARGIN,
             _ => false,
@@ -450,7 +450,7 @@ impl Node for Hub {
             Input::TxTimestamp { token, tx } => self.slave.handle_tx_timestamp(token, tx),
             Input::FrameArrived(frame) => {
                 let delay = self.slave.clock().time_at(now) - frame.capture;
-                if self.from_the_future(now, &frame, delay) {
+                if self.stamped_ahead(now, &frame, delay) {
                     self.account(frame, AccountReason::FromTheFuture);
                 } else {
                     // A delay more negative than the window is a clock gone
