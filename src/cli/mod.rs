@@ -5,6 +5,7 @@
 mod align;
 mod run;
 mod swarm;
+mod sweep;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -51,6 +52,11 @@ enum Command {
     /// check the invariants every world must keep; failures are shrunk and
     /// written as repro scenarios.
     Swarm(swarm::SwarmArgs),
+    /// Run every point of a sweep file (parameters varied over a base
+    /// scenario, seeds per point) in parallel; resumable, shardable
+    /// (`--shard i/n`), results as JSON Lines and CSV. `sweep merge` joins
+    /// shards.
+    Sweep(sweep::SweepArgs),
     /// Check a scenario file without running it.
     Validate {
         /// The scenario file (TOML).
@@ -76,6 +82,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args, cli.quiet),
         Command::Align(args) => align::align(args, cli.quiet),
         Command::Swarm(args) => swarm::swarm(args, cli.verbose > 0, cli.quiet),
+        Command::Sweep(args) => sweep::sweep(args, cli.quiet),
         Command::Validate { scenario } => validate(&scenario),
     };
     ExitCode::from(code)
