@@ -7,12 +7,12 @@
 //! Per-set figures are folded into fixed bins so a day-long run stays small;
 //! every time is integer nanoseconds since the start of the run.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The longest a timeline's alert list grows; the rest are only counted.
 const MAX_ALERTS: usize = 10_000;
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct RunTimeline {
     /// The hub's buffer, sampled with the true offsets.
     pub buffer: BufferSeries,
@@ -24,7 +24,7 @@ pub struct RunTimeline {
     pub faults: Vec<FaultSpan>,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct BufferSeries {
     pub times_ns: Vec<i64>,
     /// The release delay the buffer policy asked for then.
@@ -34,7 +34,7 @@ pub struct BufferSeries {
 }
 
 /// Frame sets released in each bin `[start, start + bin)`.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct SetBins {
     pub bin_ns: i64,
     pub start_ns: Vec<i64>,
@@ -48,14 +48,14 @@ pub struct SetBins {
     pub late_frames: Vec<u64>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AlertMark {
     pub at_ns: i64,
     pub clock: String,
     pub kind: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FaultSpan {
     pub kind: String,
     pub start_ns: i64,

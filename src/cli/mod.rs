@@ -1,8 +1,10 @@
 //! Subcommands: `run` a scenario and score it, `validate` a scenario file,
 //! `align` recordings by their pictures, `swarm` many seeds' derived worlds
-//! against the invariants.
+//! against the invariants, `sweep` parameters over many runs, `report` a run
+//! or a sweep as HTML.
 
 mod align;
+mod report;
 mod run;
 mod swarm;
 mod sweep;
@@ -57,6 +59,9 @@ enum Command {
     /// (`--shard i/n`), results as JSON Lines and CSV. `sweep merge` joins
     /// shards.
     Sweep(sweep::SweepArgs),
+    /// Write a self-contained HTML report with plots of a run's JSON or a
+    /// sweep's output directory.
+    Report(report::ReportArgs),
     /// Check a scenario file without running it.
     Validate {
         /// The scenario file (TOML).
@@ -83,6 +88,7 @@ pub fn main() -> ExitCode {
         Command::Align(args) => align::align(args, cli.quiet),
         Command::Swarm(args) => swarm::swarm(args, cli.verbose > 0, cli.quiet),
         Command::Sweep(args) => sweep::sweep(args, cli.quiet),
+        Command::Report(args) => report::report(args, cli.quiet),
         Command::Validate { scenario } => validate(&scenario),
     };
     ExitCode::from(code)
