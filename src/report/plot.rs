@@ -48,7 +48,11 @@ fn span(values: impl Iterator<Item = f64>, pad: bool) -> (f64, f64) {
         return (0.0, 1.0);
     }
     if hi <= lo {
-        let d = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+        // One value: a flat line in the middle, or a count of 0 at the floor.
+        if lo == 0.0 {
+            return (0.0, 1.0);
+        }
+        let d = lo.abs() * 0.1;
         return (lo - d, hi + d);
     }
     let d = if pad { (hi - lo) * 0.05 } else { 0.0 };
@@ -151,7 +155,7 @@ pub fn lines(
                 chart
                     .draw_secondary_series(LineSeries::new(
                         l.points.iter().copied(),
-                        c.stroke_width(2),
+                        c.mix(0.8).stroke_width(1),
                     ))
                     .map_err(fail)?
                     .label(format!("{} (right)", l.name))

@@ -443,9 +443,9 @@ mod tests {
 
     #[test]
     fn objectives_parse_with_their_direction() {
-        let s = parse(&format!(
-            "base = \"b\"\n[objectives]\npareto = [\"align.added_latency_p99_ms\", \"max:align.complete_ratio\"]\nreport = [\"ptp.alerts\", \"align.added_latency_p99_ms\"]\n"
-        ))
+        let s = parse(
+            "base = \"b\"\n[objectives]\npareto = [\"align.added_latency_p99_ms\", \"max:align.complete_ratio\"]\nreport = [\"ptp.alerts\", \"align.added_latency_p99_ms\"]\n",
+        )
         .unwrap();
         assert!(!s.pareto[0].maximise);
         assert!(s.pareto[1].maximise);
