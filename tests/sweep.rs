@@ -165,6 +165,62 @@ fn an_interrupted_sweep_resumes_to_the_same_rows() {
 }
 
 #[test]
+fn a_sweep_killed_mid_run_resumes_to_the_same_rows() {
+    let dir = scratch("killed");
+    // Longer runs, one worker: slow enough to be caught half done.
+    let text = read(&small_sweep(&dir))
+        .replace("duration = \"4s\"", "duration = \"20s\"")
+        .replace("seeds = 2", "seeds = 3");
+    let file = dir.join("killed.toml");
+    std::fs::write(&file, text).unwrap();
+    let f = file.to_str().unwrap();
+    let whole = dir.join("whole");
+    ok(&["sweep", f, "--out", whole.to_str().unwrap(), "-q"]);
+    let expected = read(&whole.join("results.jsonl"));
+    assert_eq!(expected.lines().count(), 36);
+
+    let cut = dir.join("cut");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_camsync"))
+        .args([
+            "sweep",
+            f,
+            "--out",
+            cut.to_str().unwrap(),
+            "--jobs",
+            "1",
+            "-q",
+        ])
+        .spawn()
+        .unwrap();
+    let results = cut.join("results.jsonl");
+    // Poll (for two minutes at most) until the first rows are written.
+    for _ in 0..120_000 {
+        let rows = std::fs::read_to_string(&results).map_or(0, |t| t.lines().count());
+        if rows >= 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let still_running = child.try_wait().unwrap().is_none();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left = read(&results);
+    if still_running {
+        assert!(left.lines().count() < 36, "killed before the end");
+    } else {
+        eprintln!("the sweep finished before it could be killed: resume checked on its output");
+    }
+    let out = ok(&["sweep", f, "--out", cut.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("already in"), "{said}");
+    assert_eq!(read(&results), expected);
+    assert_eq!(
+        read(&cut.join("results.csv")),
+        read(&whole.join("results.csv"))
+    );
+}
+
+#[test]
 fn the_front_is_non_dominated_and_names_a_recommendation() {
     let dir = scratch("front");
     let file = small_sweep(&dir);
