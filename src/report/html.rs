@@ -43,7 +43,7 @@ pub fn key_table(rows: &[(String, String)]) -> String {
 
 /// A table with a header row.
 pub fn table(header: &[String], rows: &[Vec<String>]) -> String {
-    let mut out = String::from("<table><thead><tr>");
+    let mut out = String::from("<div class=\"wide\"><table><thead><tr>");
     for h in header {
         out.push_str(&format!("<th>{}</th>", escape(h)));
     }
@@ -55,7 +55,7 @@ pub fn table(header: &[String], rows: &[Vec<String>]) -> String {
         }
         out.push_str("</tr>\n");
     }
-    out.push_str("</tbody></table>\n");
+    out.push_str("</tbody></table></div>\n");
     out
 }
 
@@ -85,6 +85,7 @@ table {{ border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0; }}
 th, td {{ border: 1px solid #ddd; padding: 0.2em 0.6em; text-align: left; }}
 td {{ font-variant-numeric: tabular-nums; }}
 .note {{ color: #555; font-size: 0.9em; }}
+.wide {{ overflow-x: auto; }}
 </style>
 </head>
 <body>

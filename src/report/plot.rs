@@ -59,6 +59,18 @@ fn span(values: impl Iterator<Item = f64>, pad: bool) -> (f64, f64) {
     (lo - d, hi + d)
 }
 
+/// A range at least 0.2 % of its magnitude wide: differences below that are
+/// noise (a few ns of a 23 ms latency) and would only repeat one tick label.
+fn at_least_relative((lo, hi): (f64, f64)) -> (f64, f64) {
+    let mid = (lo + hi) / 2.0;
+    let min = mid.abs() * 0.002;
+    if hi - lo >= min {
+        (lo, hi)
+    } else {
+        (mid - min / 2.0, mid + min / 2.0)
+    }
+}
+
 /// An SVG of the given size drawn by `draw`.
 fn svg(
     size: (u32, u32),
@@ -75,21 +87,14 @@ fn svg(
     Ok(out)
 }
 
-/// Whether a chart's y axes start at 0 (quantities read against nothing,
-/// such as a share or a delay) or hug the data (small effects made visible).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Axes {
-    FromZero,
-    Fit,
-}
-
-/// Lines against the left axis, and optionally more against a right axis.
+/// Lines against the left axis, and optionally more against a right axis;
+/// both axes take in 0 (the quantities drawn are read against nothing: a
+/// delay, a share, a count, a change).
 pub fn lines(
     title: &str,
     x_desc: &str,
     left: (&str, &[Line]),
     right: Option<(&str, &[Line])>,
-    axes: Axes,
 ) -> Result<String, String> {
     svg((WIDTH, HEIGHT), |root| {
         let all_x = left
@@ -98,22 +103,22 @@ pub fn lines(
             .chain(right.iter().flat_map(|r| r.1.iter()))
             .flat_map(|l| l.points.iter().map(|p| p.0));
         let (x0, x1) = span(all_x, false);
-        let zero = (axes == Axes::FromZero).then_some(0.0);
-        let (y0, y1) = span(
+        let zero = Some(0.0);
+        let (y0, y1) = at_least_relative(span(
             left.1
                 .iter()
                 .flat_map(|l| l.points.iter().map(|p| p.1))
                 .chain(zero),
             true,
-        );
-        let (r0, r1) = span(
+        ));
+        let (r0, r1) = at_least_relative(span(
             right
                 .iter()
                 .flat_map(|r| r.1.iter())
                 .flat_map(|l| l.points.iter().map(|p| p.1))
                 .chain(zero),
             true,
-        );
+        ));
         let mut chart = ChartBuilder::on(root)
             .caption(title, (FAMILY, 18))
             .margin(12)

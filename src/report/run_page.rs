@@ -119,7 +119,6 @@ pub fn render(json: &Value) -> Result<String, String> {
         "time (s)",
         ("ms", &buffer_lines),
         Some(("frames held in open sets", &depth)),
-        plot::Axes::FromZero,
     )?;
 
     let complete = vec![Line {
@@ -140,7 +139,6 @@ pub fn render(json: &Value) -> Result<String, String> {
         "time (s)",
         ("complete share", &complete),
         Some(("late frames per bin", &late)),
-        plot::Axes::FromZero,
     )?;
 
     let mut tracks: BTreeMap<String, Track> = BTreeMap::new();

@@ -6,6 +6,7 @@
 use super::html::{self, escape};
 use super::plot::{self, Front, Line};
 use camsync_sim::sweep::pareto::{self, Reason};
+use camsync_sim::sweep::values::round_significant;
 use camsync_sim::sweep::{Row, SweepFile};
 
 pub fn render(sweep: &SweepFile, rows: &[Row]) -> Result<String, String> {
@@ -110,28 +111,33 @@ pub fn render(sweep: &SweepFile, rows: &[Row]) -> Result<String, String> {
     body.push_str("<p>The front, by rising first objective:</p>\n");
     body.push_str(&html::table(&header, &front_rows));
 
-    body.push_str("<h2>Parameter sensitivity</h2>\n<p class=\"note\">Each objective's mean over all the points where the parameter has that value (durations in ms).</p>\n");
+    body.push_str("<h2>Parameter sensitivity</h2>\n<p class=\"note\">Each objective's mean over all the points where the parameter has that value (durations in ms; the tables' means to five significant digits).</p>\n");
     for p in &sweep.params {
         let lx = pareto::sensitivity(&points, &p.key, &x.key);
-        let ly = pareto::sensitivity(&points, &p.key, &y.key);
-        let numeric = lx.iter().chain(&ly).all(|l| l.numeric.is_some());
+        let numeric = lx.iter().all(|l| l.numeric.is_some());
         let at = |i: usize, l: &pareto::Level| l.numeric.unwrap_or(i as f64);
-        let left = [Line {
-            name: x.label(),
-            points: lx
-                .iter()
-                .enumerate()
-                .map(|(i, l)| (at(i, l), l.mean))
-                .collect(),
-        }];
-        let right = [Line {
-            name: y.label(),
-            points: ly
-                .iter()
-                .enumerate()
-                .map(|(i, l)| (at(i, l), l.mean))
-                .collect(),
-        }];
+        // Every objective as its change from its mean over the whole sweep,
+        // so objectives in different units share one axis (an objective
+        // whose sweep mean is 0 has no such change and is left out).
+        let lines: Vec<Line> = objectives
+            .iter()
+            .filter_map(|o| {
+                let all: Vec<f64> = points
+                    .iter()
+                    .filter_map(|q| q.means.get(&o.key))
+                    .copied()
+                    .collect();
+                let mean = all.iter().sum::<f64>() / all.len().max(1) as f64;
+                (mean != 0.0 && mean.is_finite()).then(|| Line {
+                    name: o.key.clone(),
+                    points: pareto::sensitivity(&points, &p.key, &o.key)
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| (at(i, l), 100.0 * (l.mean / mean - 1.0)))
+                        .collect(),
+                })
+            })
+            .collect();
         let x_desc = if numeric {
             p.key.clone()
         } else {
@@ -145,15 +151,14 @@ pub fn render(sweep: &SweepFile, rows: &[Row]) -> Result<String, String> {
         let svg = plot::lines(
             &format!("{}: effect on the objectives", p.key),
             &x_desc,
-            (&x.label(), &left),
-            Some((&y.label(), &right)),
-            plot::Axes::Fit,
+            ("change from the sweep's mean (%)", &lines),
+            None,
         )?;
         body.push_str(&html::figure(
             &format!("sensitivity-{}", p.key),
             &svg,
             &format!(
-                "{} against the front's two objectives (mean over the other parameters; the axes fit the data).",
+                "Each objective's mean at each value of {} (over the other parameters), as a change from its mean over the whole sweep.",
                 p.key
             ),
         ));
@@ -175,7 +180,9 @@ pub fn render(sweep: &SweepFile, rows: &[Row]) -> Result<String, String> {
                     levels
                         .iter()
                         .find(|l| l.value == level.value)
-                        .map_or("–".to_string(), |l| format!("{}", l.mean))
+                        .map_or("–".to_string(), |l| {
+                            format!("{}", round_significant(l.mean, 5))
+                        })
                 }));
                 r
             })
