@@ -1,6 +1,7 @@
 //! The camsync command line.
 
 mod cli;
+mod report;
 
 fn main() -> std::process::ExitCode {
     // Behave like every Unix filter: when the reader of our output goes away

@@ -1275,7 +1275,7 @@ impl Scenario {
 }
 
 /// Turns a byte offset into `file:line:col` and names the key written on that line.
-fn locate(text: &str, file: &str, offset: usize, message: String) -> ScenarioError {
+pub(crate) fn locate(text: &str, file: &str, offset: usize, message: String) -> ScenarioError {
     let offset = offset.min(text.len());
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;

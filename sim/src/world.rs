@@ -16,6 +16,7 @@ use crate::scenario::{
 };
 use crate::score::{AlignScore, BufferScore, ClockScore, PtpScore, Score, SwitchScore, quantile};
 use crate::switcher::Switcher;
+use crate::timeline::{FaultSpan, RunTimeline};
 use crate::trace::Trace;
 use crate::truth::FrameTruth;
 use crate::visual::hybrid::HybridLoop;
@@ -192,6 +193,8 @@ pub struct Knob {
 pub struct RunDetail {
     pub score: Score,
     pub series: OffsetSeries,
+    /// With `World::record_timeline`.
+    pub timeline: Option<RunTimeline>,
     /// ptp4l-style lines for the clock `log_ptp4l` named.
     pub log: Vec<String>,
 }
@@ -415,6 +418,8 @@ pub struct World {
     fault_book: FaultBook,
     /// Per host, how to make its node afresh (a restart after a crash).
     factories: Vec<Box<dyn Fn(i64) -> NodeKind>>,
+    /// The report's time series, when asked for (`record_timeline`).
+    timeline: Option<RunTimeline>,
 }
 
 impl World {
@@ -829,6 +834,7 @@ impl World {
             attack: seeds.stream("attack"),
             servo_totals: Vec::new(),
             ptp4l: None,
+            timeline: None,
             truth: FrameTruth::new(cameras),
             trace: Trace::default(),
             tally: Tally {
@@ -1051,6 +1057,12 @@ impl World {
         self.run_detailed().score
     }
 
+    /// Keeps the time series a run report draws (`RunDetail::timeline`).
+    /// Read-only: the score and trace hash are those of a run without it.
+    pub fn record_timeline(&mut self) {
+        self.timeline = Some(RunTimeline::new(self.duration));
+    }
+
     /// Prints `clock`'s servo updates as ptp4l does with `-m`: one line per
     /// update, or with `summary_log2` a summary line every 2^N seconds.
     pub fn log_ptp4l(&mut self, clock: &str, summary_log2: Option<i8>) -> Result<(), String> {
@@ -1210,9 +1222,27 @@ impl World {
             times_ns: self.tally.sample_times.clone(),
             offsets_ns: self.tally.offsets.clone(),
         };
+        let faults = self
+            .faults
+            .iter()
+            .map(|f| {
+                let (start_ns, end_ns) = f.window();
+                FaultSpan {
+                    kind: f.kind.name(),
+                    start_ns,
+                    end_ns: end_ns.min(self.duration),
+                    target: f.target.clone(),
+                }
+            })
+            .collect();
+        let timeline = self
+            .timeline
+            .take()
+            .map(|t| t.finish(self.duration, faults));
         RunDetail {
             score: self.score(),
             series,
+            timeline,
             log,
         }
     }
@@ -1389,7 +1419,10 @@ impl World {
                     AccountReason::Duplicate => {}
                     AccountReason::Late => {
                         tracing::trace!(at_s = self.now as f64 / 1e9, "late frame");
-                        self.tally.late += 1
+                        self.tally.late += 1;
+                        if let Some(t) = &mut self.timeline {
+                            t.late_frame(self.now);
+                        }
                     }
                     AccountReason::Superseded => self.tally.superseded += 1,
                     AccountReason::OutOfWindow
@@ -1414,6 +1447,9 @@ impl World {
                     .alerts
                     .entry(alert.kind.as_str().to_string())
                     .or_default() += 1;
+                if let Some(t) = &mut self.timeline {
+                    t.alert(self.now, &self.knobs[h].clock, alert.kind.as_str());
+                }
             }
         }
     }
@@ -1607,6 +1643,9 @@ impl World {
         if complete {
             self.tally.complete_sets += 1;
         }
+        if let Some(t) = &mut self.timeline {
+            t.set_released(self.now, latency, complete);
+        }
         self.buffers.released(
             set.index,
             SetRecord {
@@ -1726,6 +1765,11 @@ impl World {
             *last = Some((reading, locked));
             self.tally.offsets[i].push(offset);
             self.trace.i64(offset);
+        }
+        if let Some(t) = &mut self.timeline
+            && let NodeKind::Hub(hub) = &self.hosts[HUB].node
+        {
+            t.buffer_sample(now, hub.buffer_target().0, hub.held_frames().count() as u64);
         }
         // Holdover is scored when the primary is silent and no other master
         // could take over.

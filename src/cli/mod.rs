@@ -1,10 +1,13 @@
 //! Subcommands: `run` a scenario and score it, `validate` a scenario file,
 //! `align` recordings by their pictures, `swarm` many seeds' derived worlds
-//! against the invariants.
+//! against the invariants, `sweep` parameters over many runs, `report` a run
+//! or a sweep as HTML.
 
 mod align;
+mod report;
 mod run;
 mod swarm;
+mod sweep;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -51,6 +54,14 @@ enum Command {
     /// check the invariants every world must keep; failures are shrunk and
     /// written as repro scenarios.
     Swarm(swarm::SwarmArgs),
+    /// Run every point of a sweep file (parameters varied over a base
+    /// scenario, seeds per point) in parallel; resumable, shardable
+    /// (`--shard i/n`), results as JSON Lines and CSV. `sweep merge` joins
+    /// shards.
+    Sweep(sweep::SweepArgs),
+    /// Write a self-contained HTML report with plots of a run's JSON or a
+    /// sweep's output directory.
+    Report(report::ReportArgs),
     /// Check a scenario file without running it.
     Validate {
         /// The scenario file (TOML).
@@ -76,6 +87,8 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args, cli.quiet),
         Command::Align(args) => align::align(args, cli.quiet),
         Command::Swarm(args) => swarm::swarm(args, cli.verbose > 0, cli.quiet),
+        Command::Sweep(args) => sweep::sweep(args, cli.quiet),
+        Command::Report(args) => report::report(args, cli.quiet),
         Command::Validate { scenario } => validate(&scenario),
     };
     ExitCode::from(code)

@@ -2,6 +2,7 @@
 //! replays it.
 
 use super::{EXIT_BAD_INPUT, EXIT_EXPECT_FAILED, EXIT_OK};
+use crate::report::series::RunSeries;
 use camsync_sim::scenario::{DEFAULT_SCENARIO, DEFAULT_SCENARIO_PATH};
 use camsync_sim::{Scenario, Score, World};
 use clap::Args;
@@ -41,6 +42,10 @@ pub struct RunArgs {
     /// Write every clock's sampled true offset from the grandmaster as CSV.
     #[arg(long, value_name = "PATH")]
     offsets_csv: Option<PathBuf>,
+    /// Write an HTML report with plots (DIR/index.html), drawn from the same
+    /// JSON `--json` writes.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
 }
 
 pub fn run(args: RunArgs, quiet: bool) -> u8 {
@@ -73,6 +78,9 @@ pub fn run(args: RunArgs, quiet: bool) -> u8 {
     let replay = replay_line(&args, seed);
 
     let mut world = World::new(&scenario, seed);
+    // Read-only: the series for the JSON and the report; the score and trace
+    // hash are those of a run without it.
+    world.record_timeline();
     if let Some(clock) = &args.ptp4l
         && let Err(e) = world.log_ptp4l(clock, args.summary_interval)
     {
@@ -102,7 +110,7 @@ pub fn run(args: RunArgs, quiet: bool) -> u8 {
     #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
     let detail = world.run_detailed();
-    let (mut score, series) = (detail.score, detail.series);
+    let (mut score, series, timeline) = (detail.score, detail.series, detail.timeline);
     for line in &detail.log {
         eprintln!("{line}");
     }
@@ -118,11 +126,27 @@ pub fn run(args: RunArgs, quiet: bool) -> u8 {
         eprintln!("error: cannot write {}: {e}", path.display());
         return EXIT_BAD_INPUT;
     }
+    // The score's keys as they always were, and the time series beside them.
+    let mut json = score.to_json();
+    let run_series = RunSeries::new(&series, timeline.unwrap_or_default());
+    json["series"] = serde_json::to_value(&run_series).expect("series serialise");
     if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&score.to_json()).expect("scores serialise");
+        let text = serde_json::to_string_pretty(&json).expect("scores serialise");
         if let Err(e) = std::fs::write(path, text + "\n") {
             eprintln!("error: cannot write {}: {e}", path.display());
             return EXIT_BAD_INPUT;
+        }
+    }
+    if let Some(dir) = &args.report {
+        match crate::report::run_page::render(&json)
+            .and_then(|page| super::report::write_page(dir, &page))
+        {
+            Ok(path) if !quiet => println!("report: {}", path.display()),
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_BAD_INPUT;
+            }
         }
     }
     if !quiet {
