@@ -12,7 +12,7 @@ use super::discipline::{
     SyncSample, Update,
 };
 use super::port_state::PortState;
-use super::security::{AuthError, ReplayWindow, SecurityAssociation, decode};
+use super::security::{AuthError, ReplayError, ReplayWindow, SecurityAssociation, decode};
 use super::servo::{ServoReport, ServoState};
 use super::wire::{
     ClockIdentity, DelayReqBody, FollowUpBody, Header, MessageBody, MessageType, PdelayReqBody,
@@ -21,8 +21,8 @@ use super::wire::{
 use crate::node::{Alert, AlertKind, Destination, DropReason, Output, PeerAddr, TxToken};
 use crate::overlay_clock::OverlayClock;
 use crate::time::{Nanos, ScaledNanos, Time, TimeInterval, WireTimestamp};
-use std::collections::BTreeSet;
 use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A master silent longer than this may have rebooted and restarted its
 /// sequence numbers: what was accepted from it is forgotten when it is back.
@@ -189,6 +189,11 @@ pub struct PtpSlave {
     /// Since when no master has been followed (base time).
     masterless_since: Option<Time>,
     replay: ReplayWindow,
+    /// Per source, the latest time of sending accepted from it (see `fresh`).
+    newest_sent: BTreeMap<PortIdentity, Time>,
+    /// Per source, the time of sending of the message that showed it had
+    /// restarted.
+    restarted_at: BTreeMap<PortIdentity, Time>,
     utc: Option<UtcInfo>,
     /// (kind, source) pairs already alerted.
     alerted: BTreeSet<(AlertKind, Option<PortIdentity>)>,
@@ -203,6 +208,18 @@ pub struct PtpSlave {
     next_token: u64,
     outputs: VecDeque<Output>,
     counters: SlaveCounters,
+}
+
+/// When the master sent the message, where it says (Announce's
+/// originTimestamp, Follow_Up's preciseOriginTimestamp); a zero stamp (as
+/// linuxptp's Announces carry) says nothing.
+fn sending_time(msg: &PtpMessage) -> Option<Time> {
+    let stamp = match &msg.body {
+        MessageBody::Announce(b) => b.origin_timestamp,
+        MessageBody::FollowUp(b) => b.precise_origin_timestamp,
+        _ => return None,
+    };
+    stamp.to_time().filter(|t| *t > Time::ZERO)
 }
 
 impl PtpSlave {
@@ -230,6 +247,8 @@ impl PtpSlave {
             master: None,
             last_master: None,
             replay: ReplayWindow::default(),
+            newest_sent: BTreeMap::new(),
+            restarted_at: BTreeMap::new(),
             utc: None,
             alerted: BTreeSet::new(),
             master_addr: None,
@@ -495,12 +514,50 @@ impl PtpSlave {
         }
         // With authentication on, a valid signature is not enough: a captured
         // message sent again must not be taken for a new one.
-        if self.config.security.is_some() && self.replay.accept_header(&msg.header).is_err() {
+        if self.config.security.is_some() && !self.fresh(&msg) {
             self.counters.replays += 1;
             self.drop_and_alert(DropReason::Replay, AlertKind::Replay, Some(source));
             return None;
         }
         Some(msg)
+    }
+
+    /// Whether an authenticated message is new, by its sequenceId and, for
+    /// the messages that carry their master's time of sending (Announce,
+    /// Follow_Up), by that time:
+    /// - a sequenceId before the window's is a replay, unless the message
+    ///   was sent after everything accepted from its source: then the
+    ///   source restarted, numbering from zero, and its window starts again
+    ///   from this message (no minute of silence needed, see
+    ///   `RESTART_SILENCE`);
+    /// - after a restart, a message sent before it is a replay whatever its
+    ///   sequenceId (captured before the restart, numbered past the new run).
+    fn fresh(&mut self, msg: &PtpMessage) -> bool {
+        let source = msg.header.source_port_identity;
+        let sent = sending_time(msg);
+        if let (Some(t), Some(&restart)) = (sent, self.restarted_at.get(&source))
+            && t < restart
+        {
+            return false;
+        }
+        match self.replay.check_header(&msg.header) {
+            Ok(()) => {}
+            Err(ReplayError::Old { .. })
+                if sent.is_some_and(|t| self.newest_sent.get(&source).is_some_and(|&n| t > n)) =>
+            {
+                self.replay.forget(source);
+                self.restarted_at
+                    .insert(source, sent.expect("checked above"));
+            }
+            Err(_) => return false,
+        }
+        self.replay
+            .record(source, msg.header.message_type, msg.header.sequence_id);
+        if let Some(t) = sent {
+            let newest = self.newest_sent.entry(source).or_insert(t);
+            *newest = (*newest).max(t);
+        }
+        true
     }
 
     /// Counts a drop; alerts the first time a kind of trouble comes from a

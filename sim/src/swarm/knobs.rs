@@ -296,7 +296,12 @@ impl Knobs {
         let mut r = seeds.stream("swarm/shape");
         let safety_end_ns = r.random_range(30..=120) * 1_000_000_000;
         let behind_boundary = groups.iter().any(|g| g.behind.is_some());
-        let bound = liveness_bound_ns(software, log_sync_interval.unwrap_or(-3), behind_boundary);
+        let bound = liveness_bound_ns(
+            software,
+            servo == "pi",
+            log_sync_interval.unwrap_or(-3),
+            behind_boundary,
+        );
         let duration_ns = safety_end_ns + bound + TAIL_NS;
 
         let mut disciplined = vec!["hub".to_string()];
