@@ -4,7 +4,10 @@
 //! ONNX feature stage (a detector loaded from disk and run through ONNX
 //! Runtime); sockets, PHCs, capture devices and the live driver follow.
 
+pub mod clock_steering;
+pub mod live;
 pub mod onnx;
+pub mod phc;
 pub mod system_clock;
 pub mod y4m_file;
 

@@ -3,6 +3,7 @@
 //! against the invariants.
 
 mod align;
+mod live;
 mod run;
 mod swarm;
 
@@ -51,6 +52,9 @@ enum Command {
     /// check the invariants every world must keep; failures are shrunk and
     /// written as repro scenarios.
     Swarm(swarm::SwarmArgs),
+    /// Run engine nodes live (PTP grandmaster or slave, camera agents, hub)
+    /// on real sockets and clocks, from a configuration file.
+    Live(live::LiveArgs),
     /// Check a scenario file without running it.
     Validate {
         /// The scenario file (TOML).
@@ -76,6 +80,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args, cli.quiet),
         Command::Align(args) => align::align(args, cli.quiet),
         Command::Swarm(args) => swarm::swarm(args, cli.verbose > 0, cli.quiet),
+        Command::Live(args) => live::live(args),
         Command::Validate { scenario } => validate(&scenario),
     };
     ExitCode::from(code)
