@@ -7,12 +7,15 @@ use camsync_engine::camera_agent::CameraAgent;
 use camsync_engine::hub::Hub;
 use camsync_engine::node::{Input, Node, Output};
 use camsync_engine::ptp::port_state::PortState;
+use camsync_engine::ptp::wire::ClockIdentity;
 use camsync_engine::ptp::{PtpMaster, PtpSlave, ServoState};
 use camsync_engine::{Nanos, Time};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NodeStatus {
     pub port_state: PortState,
+    /// The grandmaster followed (for a grandmaster: itself is not shown).
+    pub grandmaster: Option<ClockIdentity>,
     /// `None` for a grandmaster: it disciplines nothing.
     pub servo: Option<ServoState>,
     /// The disciplined clock minus the base clock, now: what the servo has
@@ -32,6 +35,7 @@ pub trait LiveNode: Node {
 fn slave_status(slave: &PtpSlave, now: Time) -> NodeStatus {
     NodeStatus {
         port_state: slave.port_state(),
+        grandmaster: slave.parent().map(|p| p.grandmaster),
         servo: Some(slave.servo_state()),
         correction: Some(slave.clock().time_at(now) - now),
         frequency_ppb: Some(slave.clock().frequency_ppb()),
@@ -45,6 +49,7 @@ impl LiveNode for PtpMaster {
     fn status(&self, now: Time) -> NodeStatus {
         NodeStatus {
             port_state: self.port_state(now),
+            grandmaster: None,
             servo: None,
             correction: None,
             frequency_ppb: None,

@@ -485,6 +485,9 @@ impl NodeSink {
         let servo = status
             .servo
             .map_or(String::new(), |s| format!(" servo s{}", s.code()));
+        let gm = status
+            .grandmaster
+            .map_or(String::new(), |g| format!(" gm {g}"));
         let correction = status
             .correction
             .map_or(String::new(), |c| format!(" correction {} ns", c.0));
@@ -503,7 +506,7 @@ impl NodeSink {
         self.line(
             now,
             format_args!(
-                "summary {figures} state {}{servo}{correction}{held}{sent}",
+                "summary {figures} state {}{gm}{servo}{correction}{held}{sent}",
                 status.port_state
             ),
         );
