@@ -35,6 +35,21 @@ pub trait Sink {
     fn received(&mut self, _event: bool) {}
 }
 
+/// How the loop waits for the node's next deadline.
+pub trait Sleeper {
+    fn sleep(&mut self, duration: Duration) -> impl std::future::Future<Output = ()>;
+}
+
+/// tokio's timer (millisecond resolution): what turmoil's simulated time
+/// drives, and enough for nodes whose deadlines are protocol timeouts.
+pub struct TokioSleep;
+
+impl Sleeper for TokioSleep {
+    async fn sleep(&mut self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
 /// How often the node's status is reported.
 pub const STATUS_INTERVAL: Duration = Duration::from_secs(1);
 /// The longest the loop sleeps with no timer asked for.
@@ -50,10 +65,12 @@ pub fn ip_of(peer: PeerAddr) -> Ipv4Addr {
 
 /// Runs `node` until `shutdown` turns true (or its sender is dropped).
 /// Returns an error only when the network fails under it.
-pub async fn drive<N, T, C, S>(
+#[allow(clippy::too_many_arguments)]
+pub async fn drive<N, T, C, S, W>(
     node: &mut N,
     transport: &mut T,
     clock: &C,
+    sleeper: &mut W,
     inputs: &mut mpsc::UnboundedReceiver<ExtraInput>,
     sink: &mut S,
     mut shutdown: watch::Receiver<bool>,
@@ -63,6 +80,7 @@ where
     T: PtpTransport,
     C: Clock,
     S: Sink,
+    W: Sleeper,
 {
     let mut status = tokio::time::interval(STATUS_INTERVAL);
     status.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -102,7 +120,7 @@ where
                 }
                 None => inputs_open = false,
             },
-            _ = tokio::time::sleep(wait) => {
+            _ = sleeper.sleep(wait) => {
                 let now = clock.now();
                 if node.poll_timeout().is_some_and(|due| now >= due) {
                     node.handle_timeout(now);

@@ -15,6 +15,7 @@ pub mod driver;
 pub mod frame_wire;
 pub mod live_node;
 pub mod metrics;
+pub mod precise_sleep;
 pub mod run;
 pub mod transport;
 pub mod udp_timestamped;

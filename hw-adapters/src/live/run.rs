@@ -9,6 +9,7 @@ use super::driver::{ExtraInput, Sink, drive};
 use super::frame_wire;
 use super::live_node::{LiveNode, NodeStatus, SlaveNode};
 use super::metrics::{self, Metrics};
+use super::precise_sleep::PreciseSleep;
 use super::udp_timestamped::{Timestamping, UdpConfig, UdpTimestamped};
 use crate::phc::PhcClock;
 use crate::system_clock::{SystemClock, SystemClockKind};
@@ -401,10 +402,13 @@ fn spawn<N: LiveNode + 'static>(
     stop: watch::Receiver<bool>,
 ) -> NodeTask {
     tokio::task::spawn_local(async move {
+        let mut sleeper =
+            PreciseSleep::new().map_err(|e| LiveError::Io(format!("timerfd: {e}")))?;
         let result = drive(
             &mut node,
             &mut transport,
             &base,
+            &mut sleeper,
             &mut inputs,
             &mut sink,
             stop,
