@@ -32,10 +32,7 @@ impl PhcClock {
         const CLOCKFD: libc::clockid_t = 3;
         let id = ClockId::from_raw((!(device.as_raw_fd() as libc::clockid_t) << 3) | CLOCKFD);
         clock_gettime(id).map_err(|e| {
-            io::Error::new(
-                io::ErrorKind::Other,
-                format!("{}: not a readable PTP clock: {e}", path.display()),
-            )
+            io::Error::other(format!("{}: not a readable PTP clock: {e}", path.display()))
         })?;
         Ok(PhcClock {
             _device: device,

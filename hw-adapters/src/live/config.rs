@@ -124,7 +124,14 @@ pub enum Role {
     Camera {
         camera: u16,
         /// A Y4M file played at its own frame rate, looping.
-        file: PathBuf,
+        #[serde(default)]
+        file: Option<PathBuf>,
+        /// A V4L2 capture device such as /dev/video0 (feature `v4l2`).
+        #[serde(default)]
+        device: Option<PathBuf>,
+        /// A DeckLink card by index (feature `decklink`).
+        #[serde(default)]
+        decklink: Option<u32>,
         /// Where the hub listens for frame metadata.
         hub: SocketAddr,
         #[serde(default = "ptp_locked")]
@@ -188,7 +195,9 @@ impl LiveConfig {
         // Camera files are relative to the configuration.
         let dir = path.parent().unwrap_or(Path::new("."));
         for node in &mut config.nodes {
-            if let Role::Camera { file, .. } = &mut node.role
+            if let Role::Camera {
+                file: Some(file), ..
+            } = &mut node.role
                 && file.is_relative()
             {
                 *file = dir.join(&*file);
@@ -199,8 +208,18 @@ impl LiveConfig {
 
     pub fn parse(text: &str, file: &str) -> Result<LiveConfig, ConfigError> {
         let config: LiveConfig = toml::from_str(text).map_err(|e| {
-            let at = e.span().map_or(0, |s| s.start);
-            locate(text, file, at, e.message().trim().to_string())
+            let message = e.message().trim().to_string();
+            let mut at = e.span().map_or(0, |s| s.start);
+            // A node's fields are flattened into its role, which leaves the
+            // span on the `[[node]]` header: point at the unknown key itself.
+            if let Some(key) = message
+                .strip_prefix("unknown field `")
+                .and_then(|r| r.split('`').next())
+                && let Some(found) = key_after(text, at, key)
+            {
+                at = found;
+            }
+            locate(text, file, at, message)
         })?;
         if config.nodes.is_empty() {
             return Err(locate(text, file, 0, "no [[node]]: nothing to run".into()));
@@ -225,6 +244,28 @@ impl LiveConfig {
                     text.find(id.as_str()).unwrap_or(at),
                     format!("clock_identity `{id}`: want 8 bytes of hex"),
                 ));
+            }
+            if let Role::Camera {
+                file: clip,
+                device,
+                decklink,
+                ..
+            } = &node.role
+            {
+                let sources = usize::from(clip.is_some())
+                    + usize::from(device.is_some())
+                    + usize::from(decklink.is_some());
+                if sources != 1 {
+                    return Err(locate(
+                        text,
+                        file,
+                        at,
+                        format!(
+                            "camera `{}`: give exactly one of file, device, decklink",
+                            node.name
+                        ),
+                    ));
+                }
             }
             if let Role::Hub { rate, cameras, .. } = &node.role {
                 if parse_rate(rate).is_none() {
@@ -279,6 +320,23 @@ pub fn parse_rate(s: &str) -> Option<camsync_engine::FrameRate> {
         None => (s.trim().parse().ok()?, 1),
     };
     camsync_engine::FrameRate::new(num, den).ok()
+}
+
+/// Where `key =` is written at the start of a line at or after `from`.
+fn key_after(text: &str, from: usize, key: &str) -> Option<usize> {
+    let mut offset = text[..from.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    for line in text[offset..].split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            return Some(offset + (line.len() - trimmed.len()));
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// A byte offset as `file:line:col`.
@@ -342,8 +400,12 @@ rate = "30000/1001"
             "role = \"grandmaster\"\nprio1 = 3",
         );
         let e = LiveConfig::parse(&bad, "x.toml").unwrap_err();
-        assert_eq!(e.line, 10, "{e}");
-        assert!(e.to_string().starts_with("x.toml:10:"), "{e}");
+        assert_eq!((e.line, e.column), (12, 1), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("x.toml:12:1: unknown field `prio1`"),
+            "{e}"
+        );
         let bad = GOOD.replace("30000/1001", "fast");
         let e = LiveConfig::parse(&bad, "x.toml").unwrap_err();
         assert_eq!((e.line, e.column), (18, 9), "{e}");

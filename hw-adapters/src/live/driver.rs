@@ -23,8 +23,9 @@ use tokio::sync::{mpsc, watch};
 pub enum ExtraInput {
     /// A frame's metadata reached the hub.
     FrameArrived(FrameMeta),
-    /// A free-running camera delivered a frame now.
-    FrameCaptured,
+    /// A free-running camera delivered a frame captured at `raw` on the base
+    /// clock (`None`: now, for a camera with no capture stamp of its own).
+    FrameCaptured { raw: Option<Time> },
 }
 
 /// What becomes of a node's outputs other than packets, and of its status.
@@ -114,9 +115,9 @@ where
                 Some(ExtraInput::FrameArrived(meta)) => {
                     node.handle_input(clock.now(), Input::FrameArrived(meta));
                 }
-                Some(ExtraInput::FrameCaptured) => {
+                Some(ExtraInput::FrameCaptured { raw }) => {
                     let now = clock.now();
-                    node.handle_input(now, Input::FrameCaptured { raw: now });
+                    node.handle_input(now, Input::FrameCaptured { raw: raw.unwrap_or(now) });
                 }
                 None => inputs_open = false,
             },

@@ -306,11 +306,42 @@ async fn start_node(
         Role::Camera {
             camera,
             file,
+            device,
+            decklink,
             hub,
             timing,
         } => {
-            let y4m = Y4mFile::open(&file).map_err(|e| LiveError::BadInput(e.to_string()))?;
-            let rate = y4m.frame_rate();
+            let socket = std::net::UdpSocket::bind("0.0.0.0:0")
+                .map_err(|e| LiveError::Io(format!("frame socket: {e}")))?;
+            socket
+                .set_nonblocking(true)
+                .map_err(|e| LiveError::Io(e.to_string()))?;
+            let (rate, timing, file) = match (file, device, decklink) {
+                (Some(path), _, _) => {
+                    let y4m =
+                        Y4mFile::open(&path).map_err(|e| LiveError::BadInput(e.to_string()))?;
+                    let rate = y4m.frame_rate();
+                    if timing == TimingName::FreeRun {
+                        // The camera's own frame clock: the file's rate on the runtime's timer.
+                        let period = Duration::from_nanos(rate.period().0 as u64);
+                        let frames = input_tx.clone();
+                        tokio::task::spawn_local(async move {
+                            let mut tick = tokio::time::interval(period);
+                            while frames.send(ExtraInput::FrameCaptured { raw: None }).is_ok() {
+                                tick.tick().await;
+                            }
+                        });
+                    }
+                    (rate, timing, Some(y4m))
+                }
+                (None, Some(device), _) => (
+                    capture_device(&device, input_tx.clone())?,
+                    TimingName::FreeRun,
+                    None,
+                ),
+                (None, None, Some(card)) => return Err(decklink_camera(card)),
+                (None, None, None) => unreachable!("the configuration names exactly one source"),
+            };
             let agent = CameraAgent::new(
                 CameraConfig {
                     camera: CameraId(camera),
@@ -323,26 +354,8 @@ async fn start_node(
                 },
                 now,
             );
-            let socket = std::net::UdpSocket::bind("0.0.0.0:0")
-                .map_err(|e| LiveError::Io(format!("frame socket: {e}")))?;
-            socket
-                .set_nonblocking(true)
-                .map_err(|e| LiveError::Io(e.to_string()))?;
-            sink.camera = Some(CameraOut {
-                file: y4m,
-                socket,
-                hub,
-            });
-            if timing == TimingName::FreeRun {
-                // The camera's own frame clock: the file's rate on the runtime's timer.
-                let period = Duration::from_nanos(rate.period().0 as u64);
-                tokio::task::spawn_local(async move {
-                    let mut tick = tokio::time::interval(period);
-                    while input_tx.send(ExtraInput::FrameCaptured).is_ok() {
-                        tick.tick().await;
-                    }
-                });
-            }
+            sink.camera = Some(CameraOut { file, socket, hub });
+            drop(input_tx);
             Ok(spawn(agent, transport, base, inputs, sink, stop))
         }
         Role::Hub {
@@ -384,6 +397,74 @@ async fn start_node(
     }
 }
 
+/// A V4L2 device as a free-running camera: a thread blocks on its buffers
+/// and hands each capture time (the kernel's, on the base clock) to the
+/// agent. Returns the device's frame rate.
+#[cfg(feature = "v4l2")]
+fn capture_device(
+    path: &Path,
+    frames: mpsc::UnboundedSender<ExtraInput>,
+) -> Result<camsync_engine::FrameRate, LiveError> {
+    let mut camera =
+        crate::v4l2_camera::V4l2Camera::open(path).map_err(|e| LiveError::Io(e.to_string()))?;
+    let rate = camera.frame_rate();
+    let name = path.display().to_string();
+    std::thread::spawn(move || {
+        loop {
+            match camera.next_frame() {
+                Ok(f) => {
+                    if frames
+                        .send(ExtraInput::FrameCaptured {
+                            raw: Some(f.captured),
+                        })
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    eprintln!("camsync: {name}: capture stopped: {e}");
+                    return;
+                }
+            }
+        }
+    });
+    Ok(rate)
+}
+
+#[cfg(not(feature = "v4l2"))]
+fn capture_device(
+    path: &Path,
+    _frames: mpsc::UnboundedSender<ExtraInput>,
+) -> Result<camsync_engine::FrameRate, LiveError> {
+    Err(LiveError::BadInput(format!(
+        "{}: this camsync was built without V4L2 support: rebuild with `--features v4l2` \
+         (its build needs libclang-dev)",
+        path.display()
+    )))
+}
+
+/// A DeckLink card: the runtime is loaded and the cards counted, then the
+/// request is refused — capture through the SDK is not built yet.
+#[cfg(feature = "decklink")]
+fn decklink_camera(card: u32) -> LiveError {
+    match crate::decklink::DeckLink::load().and_then(|d| d.device_count()) {
+        Err(e) => LiveError::Io(e.to_string()),
+        Ok(n) => LiveError::BadInput(format!(
+            "DeckLink card {card}: the runtime reports {n} card(s), but capture through the \
+             DeckLink SDK is not built yet; use a V4L2 device or a file camera"
+        )),
+    }
+}
+
+#[cfg(not(feature = "decklink"))]
+fn decklink_camera(card: u32) -> LiveError {
+    LiveError::BadInput(format!(
+        "DeckLink card {card}: this camsync was built without DeckLink support: rebuild with \
+         `--features decklink` (the DeckLink runtime, libDeckLinkAPI.so, is loaded at run time)"
+    ))
+}
+
 fn role_name(role: &Role) -> &'static str {
     match role {
         Role::Grandmaster { .. } => "grandmaster",
@@ -420,7 +501,8 @@ fn spawn<N: LiveNode + 'static>(
 }
 
 struct CameraOut {
-    file: Y4mFile,
+    /// A file camera's clip (a capture device delivers its pictures itself).
+    file: Option<Y4mFile>,
     socket: std::net::UdpSocket,
     hub: SocketAddr,
 }
@@ -463,16 +545,17 @@ impl NodeSink {
         };
         // The picture itself: the next frame of the file, from the top again
         // at its end (a demo loops its clip).
-        let trouble = match cam.file.next_frame() {
-            Ok(Some(_)) => None,
-            Ok(None) => match Y4mFile::open(cam.file.path()) {
-                Ok(f) => {
-                    cam.file = f;
+        let trouble = match cam.file.as_mut().map(|f| f.next_frame()) {
+            None | Some(Ok(Some(_))) => None,
+            Some(Ok(None)) => match cam.file.as_ref().map(|f| Y4mFile::open(f.path())) {
+                Some(Ok(f)) => {
+                    cam.file = Some(f);
                     None
                 }
-                Err(e) => Some(e),
+                Some(Err(e)) => Some(e),
+                None => None,
             },
-            Err(e) => Some(e),
+            Some(Err(e)) => Some(e),
         };
         let bytes = frame_wire::encode(meta);
         let sent = cam.socket.send_to(&bytes, cam.hub).is_ok();
