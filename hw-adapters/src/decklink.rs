@@ -71,7 +71,7 @@ impl DeckLink {
             .iter()
             // SAFETY: the symbol, when present, is the SDK's factory with this
             // signature (DeckLinkAPIDispatch.cpp declares it so).
-            .find_map(|name| unsafe { self.library.get::<Factory>(name) }.ok())
+            .find_map(|name| unsafe { self.library.get::<Factory>(*name) }.ok())
             .ok_or(DeckLinkError::NoFactory)?;
         // SAFETY: the factory takes nothing and returns an owned iterator or null.
         let iterator = unsafe { factory() };

@@ -80,6 +80,8 @@ impl V4l2Camera {
     /// Blocks until the next frame is captured.
     pub fn next_frame(&mut self) -> io::Result<V4l2Frame> {
         let (_, meta) = self.stream.next()?;
+        // time_t is 32 bits on some targets: the casts are not idle everywhere.
+        #[allow(clippy::unnecessary_cast)]
         let stamp = meta.timestamp.sec as i64 * 1_000_000_000 + meta.timestamp.usec as i64 * 1_000;
         let flags = meta.flags;
         let (sequence, bytes) = (meta.sequence, meta.bytesused);
