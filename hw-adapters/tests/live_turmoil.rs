@@ -128,10 +128,15 @@ struct Seen {
 
 struct Recorder {
     seen: Arc<Mutex<Vec<Seen>>>,
+    dropped: Arc<Mutex<u64>>,
 }
 
 impl Sink for Recorder {
-    fn output(&mut self, _now: Time, _output: Output) {}
+    fn output(&mut self, _now: Time, output: Output) {
+        if let Output::Dropped(_) = output {
+            *self.dropped.lock().unwrap() += 1;
+        }
+    }
     fn status(&mut self, now: Time, status: &NodeStatus) {
         let truth = sim_ns();
         self.seen.lock().unwrap().push(Seen {
@@ -201,13 +206,15 @@ fn live_driver_on_turmoil_relocks_after_a_partition_and_a_grandmaster_crash() {
         run_node(PtpMaster::new(c, gm_clock.now()), gm_clock, Discard).await
     });
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let recorder = seen.clone();
+    let dropped = Arc::new(Mutex::new(0u64));
+    let (recorder, drop_counter) = (seen.clone(), dropped.clone());
     let slave_clock = SimClock {
         offset_ns: 3_000_000,
         ppm: 20,
     };
     sim.host("slave", move || {
         let seen = recorder.clone();
+        let dropped = drop_counter.clone();
         async move {
             let mut config = SlaveConfig::new(
                 PortIdentity {
@@ -220,9 +227,27 @@ fn live_driver_on_turmoil_relocks_after_a_partition_and_a_grandmaster_crash() {
             run_node(
                 SlaveNode(PtpSlave::new(config)),
                 slave_clock,
-                Recorder { seen },
+                Recorder { seen, dropped },
             )
             .await
+        }
+    });
+
+    // A host spraying malformed datagrams at both PTP ports: each is counted
+    // and dropped, and the slave locks all the same.
+    sim.host("noise", || async {
+        let socket = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 40_000)).await?;
+        let mut n = 0u8;
+        loop {
+            n = n.wrapping_add(1);
+            let garbage = [n; 17];
+            socket
+                .send_to(&garbage, (PTP_PRIMARY_GROUP, EVENT_PORT))
+                .await?;
+            socket
+                .send_to(&garbage[..5], (PTP_PRIMARY_GROUP, GENERAL_PORT))
+                .await?;
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
     });
 
