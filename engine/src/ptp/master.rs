@@ -519,4 +519,27 @@ mod tests {
             .expect("an Announce at start");
         assert!(announce.header.flags.leap61 && !announce.header.flags.leap59);
     }
+
+    #[test]
+    fn a_grandmaster_on_utc_announces_the_arb_timescale() {
+        let first_announce = |arb: bool| {
+            let mut config = MasterConfig::grandmaster(ClockIdentity([1; 8]), 0, 0);
+            config.master_only = true;
+            config.arb_timescale = arb;
+            let mut m = PtpMaster::new(config, Time(0));
+            m.handle_timeout(Time(0));
+            std::iter::from_fn(|| m.poll_output())
+                .find_map(|o| match o {
+                    Output::Send { bytes, .. } => PtpMessage::decode(&bytes)
+                        .ok()
+                        .filter(|msg| matches!(msg.body, MessageBody::Announce(_))),
+                    _ => None,
+                })
+                .expect("an Announce at start")
+        };
+        let ptp = first_announce(false).header.flags;
+        assert!(ptp.ptp_timescale && ptp.current_utc_offset_valid);
+        let arb = first_announce(true).header.flags;
+        assert!(!arb.ptp_timescale && !arb.current_utc_offset_valid);
+    }
 }
