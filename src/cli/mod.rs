@@ -1,9 +1,10 @@
 //! Subcommands: `run` a scenario and score it, `validate` a scenario file,
 //! `align` recordings by their pictures, `swarm` many seeds' derived worlds
 //! against the invariants, `sweep` parameters over many runs, `report` a run
-//! or a sweep as HTML.
+//! or a sweep as HTML, `live` nodes on real sockets and clocks.
 
 mod align;
+mod live;
 mod report;
 mod run;
 mod swarm;
@@ -62,6 +63,9 @@ enum Command {
     /// Write a self-contained HTML report with plots of a run's JSON or a
     /// sweep's output directory.
     Report(report::ReportArgs),
+    /// Run engine nodes live (PTP grandmaster or slave, camera agents, hub)
+    /// on real sockets and clocks, from a configuration file.
+    Live(live::LiveArgs),
     /// Check a scenario file without running it.
     Validate {
         /// The scenario file (TOML).
@@ -89,6 +93,7 @@ pub fn main() -> ExitCode {
         Command::Swarm(args) => swarm::swarm(args, cli.verbose > 0, cli.quiet),
         Command::Sweep(args) => sweep::sweep(args, cli.quiet),
         Command::Report(args) => report::report(args, cli.quiet),
+        Command::Live(args) => live::live(args),
         Command::Validate { scenario } => validate(&scenario),
     };
     ExitCode::from(code)

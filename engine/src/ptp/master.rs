@@ -37,6 +37,11 @@ pub struct MasterConfig {
     /// one (inserted) or shrinks by one (deleted). PTP time itself never jumps;
     /// in the 12 hours before, Announces carry leap61 or leap59.
     pub leap: Option<LeapSecond>,
+    /// Announce the ARB timescale rather than PTP's (TAI): for a grandmaster
+    /// whose time is the host's UTC wall clock, as ptp4l does when its clock
+    /// is CLOCK_REALTIME. Slaves then take its time as it is, with no UTC
+    /// offset applied.
+    pub arb_timescale: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,6 +93,7 @@ impl MasterConfig {
             master_only: false,
             security: None,
             leap: None,
+            arb_timescale: false,
         }
     }
 }
@@ -255,9 +261,9 @@ impl PtpMaster {
             seq,
             self.config.log_announce_interval,
         );
-        header.flags.ptp_timescale = true;
-        header.flags.current_utc_offset_valid = true;
         let c = &self.config;
+        header.flags.ptp_timescale = !c.arb_timescale;
+        header.flags.current_utc_offset_valid = !c.arb_timescale;
         let (utc_offset, leap61, leap59) =
             c.leap.map_or((c.current_utc_offset, false, false), |l| {
                 l.state(c.current_utc_offset, now)
@@ -512,5 +518,28 @@ mod tests {
             })
             .expect("an Announce at start");
         assert!(announce.header.flags.leap61 && !announce.header.flags.leap59);
+    }
+
+    #[test]
+    fn a_grandmaster_on_utc_announces_the_arb_timescale() {
+        let first_announce = |arb: bool| {
+            let mut config = MasterConfig::grandmaster(ClockIdentity([1; 8]), 0, 0);
+            config.master_only = true;
+            config.arb_timescale = arb;
+            let mut m = PtpMaster::new(config, Time(0));
+            m.handle_timeout(Time(0));
+            std::iter::from_fn(|| m.poll_output())
+                .find_map(|o| match o {
+                    Output::Send { bytes, .. } => PtpMessage::decode(&bytes)
+                        .ok()
+                        .filter(|msg| matches!(msg.body, MessageBody::Announce(_))),
+                    _ => None,
+                })
+                .expect("an Announce at start")
+        };
+        let ptp = first_announce(false).header.flags;
+        assert!(ptp.ptp_timescale && ptp.current_utc_offset_valid);
+        let arb = first_announce(true).header.flags;
+        assert!(!arb.ptp_timescale && !arb.current_utc_offset_valid);
     }
 }
