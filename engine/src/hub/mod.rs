@@ -219,13 +219,19 @@ impl Hub {
         }
     }
 
-    fn handle_frame(&mut self, now: Time, frame: FrameMeta) {
+    /// Places a frame, or accounts it; `stamped_ahead`: its stamp is
+    /// impossible (see `stamped_ahead`), judged by the caller. A second copy
+    /// is a duplicate whatever its stamp, so that a frame is counted once.
+    fn handle_frame(&mut self, now: Time, frame: FrameMeta, stamped_ahead: bool) {
         let cam = frame.camera.0 as usize;
         if frame.camera.0 >= self.config.cameras {
             return self.account(frame, AccountReason::UnknownCamera);
         }
         if !self.cameras[cam].seen.insert(frame.seq) {
             return self.account(frame, AccountReason::Duplicate);
+        }
+        if stamped_ahead {
+            return self.account(frame, AccountReason::FromTheFuture);
         }
         let rate = self.config.reference_rate;
         let state = &mut self.cameras[cam];
@@ -450,17 +456,14 @@ impl Node for Hub {
             Input::TxTimestamp { token, tx } => self.slave.handle_tx_timestamp(token, tx),
             Input::FrameArrived(frame) => {
                 let delay = self.slave.clock().time_at(now) - frame.capture;
-                if self.stamped_ahead(now, &frame, delay) {
-                    self.account(frame, AccountReason::FromTheFuture);
-                } else {
-                    // A delay more negative than the window is a clock gone
-                    // wrong that the hub could not judge (it has no bound of
-                    // its own): not something to size the buffer by.
-                    if delay >= -self.config.window {
-                        self.release.observe(frame.camera, delay, now);
-                    }
-                    self.handle_frame(now, frame)
+                let ahead = self.stamped_ahead(now, &frame, delay);
+                // A delay more negative than the window is a clock gone
+                // wrong that the hub could not judge (it has no bound of its
+                // own): not something to size the buffer by.
+                if !ahead && delay >= -self.config.window {
+                    self.release.observe(frame.camera, delay, now);
                 }
+                self.handle_frame(now, frame, ahead)
             }
             Input::FrameCaptured { .. } | Input::Adjust(_) => {}
         }
