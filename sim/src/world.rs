@@ -1696,9 +1696,23 @@ impl World {
             // or while it has lost it) is placed as flagged, not misaligned.
             let flagged = frame.lock != ServoState::Locked;
             self.tally.unlocked_frames += flagged as u64;
-            if !flagged
-                && 2 * beyond as i128 * rate.num() as i128 > rate.den() as i128 * 1_000_000_000
-            {
+            let off = match self.rule {
+                AlignRule::Nearest => {
+                    2 * beyond as i128 * rate.num() as i128 > rate.den() as i128 * 1_000_000_000
+                }
+                // The latest frame before the instant may be up to a period
+                // before it (a capture delayed off the cadence shows at the
+                // next instant): misaligned when more than half a period
+                // after the instant, as with `nearest`, or more than a whole
+                // period before it.
+                AlignRule::LatestBefore { .. } => {
+                    let slack = frame.uncertainty.map_or(0, |u| u.0);
+                    let after = truth - set.reference.0;
+                    let period = rate.period().0;
+                    2 * (after - slack) > period || -after - slack > period
+                }
+            };
+            if !flagged && off {
                 misaligned = true;
             }
             // Wrong: no instant the stamp's stated uncertainty allows is this
