@@ -175,6 +175,8 @@ pub struct PtpSlave {
     /// The time bound at the last locked update that did not step the
     /// clock, and when (see `coasting_uncertainty`).
     last_locked: Option<(Nanos, Time)>,
+    /// Whether the port has ever been locked (`lock_state`).
+    has_locked: bool,
     /// The last `LOCK_WINDOW` measured offsets, oldest first.
     recent_offsets: VecDeque<Nanos>,
     sync_interval: Nanos,
@@ -238,6 +240,7 @@ impl PtpSlave {
             servo_state: ServoState::Unlocked,
             last_offset: None,
             last_locked: None,
+            has_locked: false,
             recent_offsets: VecDeque::new(),
             sync_interval,
             sync_deadline: None,
@@ -272,12 +275,13 @@ impl PtpSlave {
         self.servo_state
     }
 
-    /// Whether the clock is locked: the servo in s2 and every recent
-    /// measured offset within `LOCKED_OFFSET_BOUND`. What frames are flagged
-    /// with.
+    /// Whether the clock is locked: the servo in s2, an offset measured since
+    /// the clock last stepped, and every recent measured offset within
+    /// `LOCKED_OFFSET_BOUND`. What frames are flagged with.
     pub fn lock_state(&self) -> ServoState {
         if self.servo_state == ServoState::Locked
-            && self.largest_recent_offset() > LOCKED_OFFSET_BOUND
+            && (self.recent_offsets.is_empty()
+                || self.largest_recent_offset() > LOCKED_OFFSET_BOUND)
         {
             return ServoState::Unlocked;
         }
@@ -774,6 +778,7 @@ impl PtpSlave {
     fn apply(&mut self, now: Time, update: Update) {
         let decision = update.decision;
         self.counters.servo_updates += 1;
+        let acquiring = self.servo_state != ServoState::Locked;
         self.servo_state = decision.state;
         self.last_offset = Some((update.offset, now));
         if decision.state != ServoState::Unlocked {
@@ -787,8 +792,16 @@ impl PtpSlave {
         self.recent_offsets.push_back(update.offset);
         if let Some(bound) = self.time_uncertainty(now) {
             self.last_locked = Some((bound, now));
+            self.has_locked = true;
         }
         if let Some(step) = decision.step {
+            // The step that ends the first acquisition sets the clock: what
+            // was measured before it describes a clock never set, and the
+            // lock rule starts over. Any later step (a new master, an
+            // outlier, a clock gone wrong) keeps its offset in the window.
+            if acquiring && !self.has_locked {
+                self.recent_offsets.clear();
+            }
             self.last_locked = None;
             self.clock.step(now, step);
             self.counters.steps += 1;
