@@ -33,6 +33,22 @@ pub fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
+/// The legend box every chart draws, upper right, over a background of
+/// white at `opacity`.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    opacity: f64,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(opacity))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font((FAMILY, 13))
+        .draw()
+        .map_err(fail)
+}
+
 fn fail<E: std::fmt::Debug>(e: E) -> String {
     format!("cannot draw a plot: {e:?}")
 }
@@ -169,14 +185,7 @@ pub fn lines(
                     });
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font((FAMILY, 13))
-            .draw()
-            .map_err(fail)?;
+        draw_legend(&mut chart, 0.85)?;
         Ok(())
     })
 }
@@ -228,14 +237,7 @@ pub fn log_lines(
                     PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3))
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font((FAMILY, 13))
-            .draw()
-            .map_err(fail)?;
+        draw_legend(&mut chart, 0.85)?;
         Ok(())
     })
 }
@@ -297,14 +299,7 @@ pub fn front(f: &Front) -> Result<String, String> {
                 .label(format!("recommended: {name}"))
                 .legend(move |(x, y)| Circle::new((x + 9, y), 6, red.stroke_width(2)));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font((FAMILY, 13))
-            .draw()
-            .map_err(fail)?;
+        draw_legend(&mut chart, 0.9)?;
         Ok(())
     })
 }
