@@ -129,21 +129,23 @@ impl Lab {
         p
     }
 
+    /// `program args` to run in host `host` (0 or 1), without CAP_SYS_TIME.
+    fn command(&self, host: usize, program: &str, args: &[&str]) -> Command {
+        let mut command = Command::new("ip");
+        command
+            .args(["netns", "exec", &self.ns[host]])
+            .args(["setpriv", "--bounding-set=-sys_time", program])
+            .args(args);
+        command
+    }
+
     /// Starts `program args` in host `host` (0 or 1) without CAP_SYS_TIME,
     /// its stdout and stderr into `<label>.log`.
     pub fn spawn(&mut self, host: usize, label: &str, program: &str, args: &[&str]) -> PathBuf {
         let log = self.path(&format!("{label}.log"));
         let out = File::create(&log).expect("log file");
-        let child = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &self.ns[host],
-                "setpriv",
-                "--bounding-set=-sys_time",
-                program,
-            ])
-            .args(args)
+        let child = self
+            .command(host, program, args)
             .stdin(Stdio::null())
             .stdout(out.try_clone().expect("log file"))
             .stderr(out)
@@ -173,16 +175,8 @@ impl Lab {
 
     /// Runs a command to completion in host `host`; its stdout.
     pub fn run(&self, host: usize, program: &str, args: &[&str]) -> String {
-        let out = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &self.ns[host],
-                "setpriv",
-                "--bounding-set=-sys_time",
-                program,
-            ])
-            .args(args)
+        let out = self
+            .command(host, program, args)
             .output()
             .unwrap_or_else(|e| panic!("run {program}: {e}"));
         String::from_utf8_lossy(&out.stdout).into_owned()
