@@ -468,10 +468,10 @@ impl PtpSlave {
 
     /// Decodes a packet and applies every rule a message must pass before the
     /// port acts on it: authentication, domain, and for what comes from masters
-    /// (Announce, Sync, Follow_Up, our Delay_Resp) the acceptable-master list
-    /// and the replay window. Peer-delay answers come from the link peer, not
-    /// a master, and are matched by sequence id instead. Whatever fails is
-    /// counted, dropped and alerted.
+    /// (Announce, Sync, Follow_Up, our Delay_Resp) the acceptable-master list,
+    /// and for Announce, Sync and Follow_Up the replay window. Delay_Resp and
+    /// the peer-delay answers are matched to this port's own request by
+    /// sequence id instead. Whatever fails is counted, dropped and alerted.
     fn admit(&mut self, bytes: &[u8]) -> Option<PtpMessage> {
         let msg = match decode(self.config.security.as_ref(), bytes) {
             Ok(m) => m,
@@ -498,11 +498,13 @@ impl PtpSlave {
             return None;
         }
         let source = msg.header.source_port_identity;
-        let to_this_port = match &msg.body {
-            MessageBody::Announce(_) | MessageBody::Sync(_) | MessageBody::FollowUp(_) => true,
-            MessageBody::DelayResp(b) => b.requesting_port_identity == self.config.port_identity,
-            _ => false,
-        };
+        let answer_to_us = matches!(&msg.body,
+            MessageBody::DelayResp(b) if b.requesting_port_identity == self.config.port_identity);
+        let to_this_port = answer_to_us
+            || matches!(
+                &msg.body,
+                MessageBody::Announce(_) | MessageBody::Sync(_) | MessageBody::FollowUp(_)
+            );
         if !to_this_port {
             return Some(msg);
         }
@@ -518,7 +520,12 @@ impl PtpSlave {
         }
         // With authentication on, a valid signature is not enough: a captured
         // message sent again must not be taken for a new one.
-        if self.config.security.is_some() && !self.fresh(&msg) {
+        // A Delay_Resp's sequenceId is ours, not the master's: it is fresh
+        // when it answers the request outstanding, which handling checks and
+        // consumes. Judged by the master's window, the answers to a restarted
+        // port's requests (numbered from zero again) would look older than a
+        // replayed answer to its previous run, and be refused for good.
+        if self.config.security.is_some() && !answer_to_us && !self.fresh(&msg) {
             self.counters.replays += 1;
             self.drop_and_alert(DropReason::Replay, AlertKind::Replay, Some(source));
             return None;
