@@ -66,6 +66,11 @@ const FLOOR_WINDOW: usize = 64;
 const SURPRISES: u32 = 8;
 /// How far a surprise reopens the frequency estimate (1σ, ppb).
 const SURPRISE_FREQ_SD_PPB: f64 = 200.0;
+/// Residuals per direction that, all alike, show the model off by a
+/// constant (see `Kalman::recentre_on_a_run`).
+const TIGHT_RUN: usize = 8;
+/// How alike: their spread within this fraction of the larger offset.
+const TIGHT_SPREAD: f64 = 0.25;
 /// Slow drift allowed for the path delay itself (ns²/s).
 const DELAY_WANDER: f64 = 0.01;
 
@@ -119,6 +124,21 @@ impl RecentResiduals {
     fn floor(&self) -> Option<f64> {
         (self.values.len() == FLOOR_WINDOW)
             .then(|| self.values.iter().copied().fold(f64::INFINITY, f64::min))
+    }
+    /// The mean of the last `TIGHT_RUN` residuals, when they all lie within
+    /// `band` of it.
+    fn tight_mean(&self, band: f64) -> Option<f64> {
+        let n = self.values.len();
+        if n < TIGHT_RUN {
+            return None;
+        }
+        let last = self.values.range(n - TIGHT_RUN..);
+        let (lo, hi) = last
+            .clone()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            });
+        (hi - lo <= band).then(|| last.sum::<f64>() / TIGHT_RUN as f64)
     }
     fn shift(&mut self, by: f64) {
         for v in &mut self.values {
@@ -259,10 +279,13 @@ impl Kalman {
     ///   offset and delay estimates drifted apart, as after the master's own
     ///   time jumped; move both by what the floors say.
     fn recentre_on_floors(&mut self, hph: f64) {
+        let threshold = 3.0 * (hph + self.noise_var).sqrt();
+        if self.recentre_on_a_run(threshold) {
+            return;
+        }
         let (Some(sync), Some(delay)) = (self.recent[0].floor(), self.recent[1].floor()) else {
             return;
         };
-        let threshold = 3.0 * (hph + self.noise_var).sqrt();
         if sync.min(delay) > threshold {
             let rise = sync.min(delay);
             self.x[2] += rise;
@@ -280,6 +303,42 @@ impl Kalman {
         if self.lopsided < 2 * FLOOR_WINDOW as u32 {
             return;
         }
+        self.move_by_residuals(sync, delay);
+    }
+
+    /// The windows above are long because queueing hides the floor for a
+    /// while; on a quiet path a change shows at once, as every residual of a
+    /// direction landing on the same value, packet after packet. A phase step
+    /// of the oscillator moves the two directions apart, a path step moves
+    /// them together, a one-way asymmetry moves one: whichever it was, when
+    /// the last `TIGHT_RUN` residuals of each direction agree (spread within
+    /// `TIGHT_SPREAD` of the larger mean) and one mean is beyond the
+    /// threshold, the model moves by what they say. Queueing does not line
+    /// packets up like that, so it cannot set this off; without it, recovery
+    /// from a lopsided error took the two windows below, 64 s at 2 Hz Sync
+    /// (swarm seeds 274 and 288).
+    fn recentre_on_a_run(&mut self, threshold: f64) -> bool {
+        let means = |band: f64| {
+            let sync = self.recent[0].tight_mean(band)?;
+            let delay = self.recent[1].tight_mean(band)?;
+            Some((sync, delay))
+        };
+        // The band follows from the means, which need a band: take it from
+        // the widest the run could have, then check against its own means.
+        let Some((sync, delay)) = means(f64::INFINITY) else {
+            return false;
+        };
+        let largest = sync.abs().max(delay.abs());
+        if largest <= threshold || means(TIGHT_SPREAD * largest).is_none() {
+            return false;
+        }
+        self.move_by_residuals(sync, delay);
+        true
+    }
+
+    /// With m_sync = e_θ + e_d and m_delay = −e_θ + e_d the residuals every
+    /// packet of each direction shows, moves θ and d to where they vanish.
+    fn move_by_residuals(&mut self, sync: f64, delay: f64) {
         let (e_theta, e_delay) = ((sync - delay) / 2.0, (sync + delay) / 2.0);
         self.x[0] += e_theta;
         self.x[2] += e_delay;
@@ -492,6 +551,62 @@ mod tests {
         let tail = &trace[4_000..];
         let rms = (tail.iter().map(|t| t * t).sum::<f64>() / tail.len() as f64).sqrt();
         assert!(rms < 300.0, "rms {rms}");
+    }
+
+    /// The path gets 5 µs longer both ways on a quiet network at round 400.
+    /// Every packet then lands 5 µs above the prediction, which packet by
+    /// packet looks like queueing; a run of them alike is a path change, so
+    /// the delay estimate follows within a couple of seconds, not after a
+    /// whole floor window of 64 Syncs per direction.
+    #[test]
+    fn a_longer_path_is_learnt_from_a_run_of_alike_packets() {
+        let mut k = Kalman::new(KalmanConfig::hardware(), Nanos::from_millis(125));
+        let base = |t: f64| Time((t + 2_000.0 + 4e-6 * t).round() as i64);
+        let mut delay = 20_000.0;
+        let mut estimates = Vec::new();
+        for i in 0..480 {
+            if i == 400 {
+                delay += 5_000.0;
+            }
+            let t = 1e9 + i as f64 * 125e6;
+            let t2 = base(t + delay);
+            let now = ClockReading {
+                base: t2,
+                disciplined: t2,
+            };
+            let _ = k.sync(
+                now,
+                SyncSample {
+                    t1: Time(t as i64),
+                    t2,
+                    t2_base: t2,
+                    correction: ScaledNanos(0),
+                },
+            );
+            let t3 = base(t + 1e6);
+            let now = ClockReading {
+                base: t3,
+                disciplined: t3,
+            };
+            let _ = k.delay(
+                now,
+                DelaySample {
+                    t3,
+                    t3_base: t3,
+                    t4: Time((t + 1e6 + delay) as i64),
+                    correction: ScaledNanos(0),
+                },
+            );
+            estimates.push(k.path_delay().expect("estimated").0);
+        }
+        assert!((estimates[399] - 20_000).abs() < 20, "{}", estimates[399]);
+        // Eight packets each way, then the run is recognised.
+        let after = &estimates[416..];
+        assert!(
+            after.iter().all(|d| (d - 25_000).abs() < 20),
+            "{:?}",
+            &estimates[400..420]
+        );
     }
 
     #[test]
