@@ -33,7 +33,16 @@ pub fn liveness_bound_ns(
         (false, _) => 30,
     };
     let slow = if log_sync_interval > -3 { 2 } else { 1 };
-    let hop_s = if software && behind_boundary { 45 } else { 0 };
+    // A camera behind a boundary clock converges only once its master has:
+    // a second level of the same convergence. With hardware stamps that is
+    // the base bound again (seed 590: 20 s of 17.7 ms reordering threw both
+    // leaders' linreg servos off by milliseconds, as ptp4l's would be; the
+    // leaders relocked 23 s after the fault and their cameras 43 s later).
+    let hop_s = match (behind_boundary, software) {
+        (false, _) => 0,
+        (true, true) => 45,
+        (true, false) => base_s * slow,
+    };
     (base_s * slow + hop_s) * 1_000_000_000
 }
 
