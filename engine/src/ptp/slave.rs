@@ -275,12 +275,19 @@ impl PtpSlave {
         self.servo_state
     }
 
-    /// Whether the clock is locked: the servo in s2, an offset measured since
-    /// the clock last stepped, and every recent measured offset within
-    /// `LOCKED_OFFSET_BOUND`. What frames are flagged with.
+    /// Whether the clock is locked: the servo in s2, and each of the last
+    /// `LOCK_WINDOW` measured offsets within `LOCKED_OFFSET_BOUND`. A
+    /// whole window, not one offset: right after the first step one packet
+    /// measures near zero whatever the truth (swarm seed 96). Never in
+    /// holdover: nothing measures the clock then, and the frequency held is
+    /// only as good as the servo's last estimate, which a disturbance just
+    /// before the master fell silent can leave thousands of ppm off (seed
+    /// 151). What frames are flagged with; `coasting_uncertainty` is the
+    /// bound that lasts through holdover.
     pub fn lock_state(&self) -> ServoState {
         if self.servo_state == ServoState::Locked
-            && (self.recent_offsets.is_empty()
+            && (self.in_holdover
+                || self.recent_offsets.len() < LOCK_WINDOW
                 || self.largest_recent_offset() > LOCKED_OFFSET_BOUND)
         {
             return ServoState::Unlocked;
