@@ -68,6 +68,8 @@ const FUTURE_MARGIN: Nanos = Nanos::from_millis(100);
 #[derive(Clone, Debug)]
 struct OpenSet {
     frames: Vec<Option<FrameMeta>>,
+    /// When each frame arrived, on the hub's base clock.
+    arrived: Vec<Option<Time>>,
     filled: usize,
     /// Every camera has a frame for the instant (its own, or a slower
     /// camera's neighbour), and the buffer has been told when.
@@ -78,6 +80,7 @@ impl OpenSet {
     fn new(cameras: usize) -> Self {
         OpenSet {
             frames: vec![None; cameras],
+            arrived: vec![None; cameras],
             filled: 0,
             complete: false,
         }
@@ -93,6 +96,10 @@ struct CameraState {
     seen: SeenSequences,
     /// Its frames come slower than the reference cadence.
     slower: bool,
+    /// The last frame accepted while the camera stated a bound: (base time
+    /// of arrival, stamp, bound). What the other cameras' frames are judged
+    /// against when the hub has no bound of its own.
+    last_bounded: Option<(Time, Time, Nanos)>,
 }
 
 pub struct Hub {
@@ -230,12 +237,15 @@ impl Hub {
         if !self.cameras[cam].seen.insert(frame.seq) {
             return self.account(frame, AccountReason::Duplicate);
         }
-        if stamped_ahead {
+        if stamped_ahead || self.ahead_of_the_others(now, &frame) {
             return self.account(frame, AccountReason::FromTheFuture);
         }
         let rate = self.config.reference_rate;
         let state = &mut self.cameras[cam];
         state.last_arrival = Some(now);
+        if let Some(bound) = frame.uncertainty {
+            state.last_bounded = Some((now, frame.capture, bound));
+        }
         let slower = frame.rate.period() > rate.period();
         if slower != state.slower {
             state.slower = slower;
@@ -299,6 +309,7 @@ impl Hub {
                 if let Some(displaced) = held.replace(frame) {
                     self.account(displaced, AccountReason::Superseded);
                 }
+                self.open[slot].arrived[cam] = Some(now);
                 if first_of_camera {
                     self.open[slot].filled += 1;
                     if self.slower_cameras == 0 {
@@ -329,6 +340,51 @@ impl Hub {
             let completion =
                 self.slave.clock().time_at(now) - self.config.reference_rate.frame_time(index);
             self.release.observe_set(completion, now);
+        }
+    }
+
+    /// Frames of one instant reach the hub within the video path's spread of
+    /// each other, whatever the clocks say; one that arrived more than the
+    /// window (plus `FUTURE_MARGIN`) before the median of its set-mates was
+    /// captured long before them, whatever its stamp claims. Judged on the
+    /// hub's base clock alone, so it holds while the hub has no time at all
+    /// (seed 163: a restarted hub held a frame stamped 17 s ahead until its
+    /// instant came, and released it with frames captured 17 s later).
+    /// Of two frames so far apart, the early one is the wrong one: were the
+    /// late one wrong instead, the early one's instant would have been
+    /// released (the buffer is shorter than the window) before the late
+    /// one came. Against the median of the others, so that with three or
+    /// more a single wrong camera cannot get good frames refused.
+    fn refuse_early_arrivals(&mut self) {
+        let Some(set) = self.open.front() else { return };
+        let bounded: Vec<(usize, Time)> = (0..set.frames.len())
+            .filter(|&c| set.frames[c].is_some_and(|f| f.uncertainty.is_some()))
+            .filter_map(|c| Some((c, set.arrived[c]?)))
+            .collect();
+        if bounded.len() < 2 {
+            return;
+        }
+        let early: Vec<usize> = bounded
+            .iter()
+            .filter(|&&(c, at)| {
+                let mut others: Vec<Time> = bounded
+                    .iter()
+                    .filter(|&&(o, _)| o != c)
+                    .map(|&(_, t)| t)
+                    .collect();
+                others.sort_unstable();
+                let median = others[(others.len() - 1) / 2];
+                at + self.config.window + FUTURE_MARGIN < median
+            })
+            .map(|&(c, _)| c)
+            .collect();
+        for c in early {
+            let set = &mut self.open[0];
+            let frame = set.frames[c].take().expect("bounded frames are held");
+            set.arrived[c] = None;
+            set.filled -= 1;
+            set.complete = false;
+            self.account(frame, AccountReason::FromTheFuture);
         }
     }
 
@@ -392,6 +448,40 @@ impl Hub {
         }
     }
 
+    /// Whether a frame's stamp lies beyond what the other cameras say the
+    /// time is, when the hub cannot say (no bound of its own: it has just
+    /// restarted, or never locked). Each other camera that stated a bound on
+    /// a frame within `SILENT_AFTER` puts the present no later than that
+    /// stamp, plus its bound, plus the time since it arrived, plus the
+    /// window (no frame is awaited longer after its instant). The median of
+    /// those puts up with a minority of wrong cameras, so at least two others
+    /// are needed. A frame stating a bound and stamped beyond it by more than
+    /// its own bound and `FUTURE_MARGIN` is impossible (swarm seed 163: a
+    /// restarted hub took a camera stamping 17 s ahead into its sets).
+    fn ahead_of_the_others(&self, now: Time, frame: &FrameMeta) -> bool {
+        let Some(own) = frame.uncertainty else {
+            return false;
+        };
+        if self.slave.coasting_uncertainty(now).is_some() {
+            return false;
+        }
+        let mut latest: Vec<Time> = self
+            .cameras
+            .iter()
+            .enumerate()
+            .filter(|&(c, _)| c != frame.camera.0 as usize)
+            .filter_map(|(_, state)| state.last_bounded)
+            .filter(|&(arrived, _, _)| now - arrived <= SILENT_AFTER)
+            .map(|(arrived, stamp, bound)| stamp + bound + (now - arrived) + self.config.window)
+            .collect();
+        if latest.len() < 2 {
+            return false;
+        }
+        latest.sort_unstable();
+        let median = latest[(latest.len() - 1) / 2];
+        frame.capture - own - FUTURE_MARGIN > median
+    }
+
     fn release_due(&mut self, now: Time) {
         self.refresh_release_deadline();
         while let Some(deadline) = self.release_deadline {
@@ -433,6 +523,7 @@ impl Hub {
                 self.open
                     .push_back(OpenSet::new(self.config.cameras as usize));
             }
+            self.refuse_early_arrivals();
             let slots = self.release_slots(now, index);
             self.open.pop_front();
             self.first_open = Some(index + 1);
@@ -700,6 +791,47 @@ mod tests {
             .collect();
         assert_eq!(&shown[..3], &[0, 1, 2]);
         assert!(accounts.is_empty());
+    }
+
+    /// The hub has no time of its own (its port never locked), so only the
+    /// cameras can say what the time is.
+    #[test]
+    fn a_frame_stamped_beyond_what_the_others_say_the_time_is_is_refused() {
+        let mut h = hub(3);
+        let now = Time(1_000_000_000);
+        h.handle_input(now, Input::FrameArrived(frame(0, 0, 1_000, "50")));
+        h.handle_input(now, Input::FrameArrived(frame(1, 0, 1_000, "50")));
+        // 19 s beyond the others: more than the 2 s window allows.
+        h.handle_input(now, Input::FrameArrived(frame(2, 0, 20_000, "50")));
+        // Within the window of the others: the hub cannot tell, and takes it.
+        h.handle_input(now, Input::FrameArrived(frame(2, 1, 2_500, "50")));
+        let (_, accounts) = drain(&mut h);
+        assert_eq!(accounts.len(), 1, "{accounts:?}");
+        assert_eq!(accounts[0].frame.seq, 0);
+        assert_eq!(accounts[0].reason, AccountReason::FromTheFuture);
+    }
+
+    /// A camera stamping 5 s ahead is the first the hub hears, so nothing
+    /// judges it on arrival; its set-mate for the same stamp arrives 5 s
+    /// later, more than the 2 s window after it: the early one was captured
+    /// long before, whatever its stamp says.
+    #[test]
+    fn a_frame_that_arrived_long_before_its_set_mates_is_refused_at_release() {
+        let mut h = hub(2);
+        h.handle_input(Time(0), Input::FrameArrived(frame(1, 0, 5_000, "50")));
+        h.handle_input(
+            Time(4_990_000_000),
+            Input::FrameArrived(frame(0, 0, 5_000, "50")),
+        );
+        h.handle_timeout(Time(5_100_000_000));
+        let (sets, accounts) = drain(&mut h);
+        assert_eq!(sets.len(), 1);
+        assert_eq!(sets[0].slots[0].frame().map(|f| f.seq), Some(0));
+        // Its one frame came 5 s ago: silent since, as far as the hub knows.
+        assert_eq!(sets[0].slots[1], Slot::Missing(MissingReason::CameraSilent));
+        assert_eq!(accounts.len(), 1, "{accounts:?}");
+        assert_eq!(accounts[0].frame.camera, CameraId(1));
+        assert_eq!(accounts[0].reason, AccountReason::FromTheFuture);
     }
 
     #[test]
