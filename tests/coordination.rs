@@ -126,7 +126,10 @@ fn the_coordination_corruption_scenario_refuses_every_altered_frame() {
     let c = &score.coordination;
     assert!(c.frames_corrupted > 0);
     assert_eq!(c.corrupted_accepted, 0);
-    assert!(c.malformed_frames > 0 && c.unauthenticated_frames > 0, "{c:?}");
+    assert!(
+        c.malformed_frames > 0 && c.unauthenticated_frames > 0,
+        "{c:?}"
+    );
     // Refused: what the path altered, and the copies retransmission made.
     assert_eq!(
         c.rejected_frames,
@@ -194,11 +197,17 @@ buffer = "100ms"
     // Lost within the liveness timeout (3 s) after its last report (at most
     // a second before the cut, plus the path's delay), not before.
     let lost = marks[0].0;
-    assert!((22 * SECOND..=23 * SECOND + 3_000_000).contains(&lost), "{lost}");
+    assert!(
+        (22 * SECOND..=23 * SECOND + 3_000_000).contains(&lost),
+        "{lost}"
+    );
     // Heard with its first report after the cut heals (reports are 1 s
     // apart), locked again soon after.
     let heard = marks[2].0;
-    assert!((35 * SECOND..=36 * SECOND + 3_000_000).contains(&heard), "{heard}");
+    assert!(
+        (35 * SECOND..=36 * SECOND + 3_000_000).contains(&heard),
+        "{heard}"
+    );
     let back = marks[4].0;
     assert!((heard..heard + 10 * SECOND).contains(&back), "{back}");
     let h = &detail.score.health;

@@ -281,9 +281,7 @@ impl HealthMonitor {
             LockState::Locked if c.beyond >= config.degraded_after => CameraHealth::Degraded,
             LockState::Locked => CameraHealth::Locked,
             LockState::Holdover => CameraHealth::Holdover,
-            LockState::Unlocked | LockState::Stepping | LockState::FreeRunning
-                if c.ever_locked =>
-            {
+            LockState::Unlocked | LockState::Stepping | LockState::FreeRunning if c.ever_locked => {
                 CameraHealth::Resyncing
             }
             LockState::Unlocked | LockState::Stepping | LockState::FreeRunning => {
@@ -489,9 +487,18 @@ mod tests {
             .find(|(id, _)| *id == NodeId(11))
             .unwrap();
         assert_eq!(figures.transitions, 4);
-        assert_eq!(figures.time_in[CameraHealth::Lost as usize], Nanos::from_secs(4));
-        assert_eq!(figures.time_in[CameraHealth::Resyncing as usize], Nanos::from_secs(2));
-        assert_eq!(figures.time_in[CameraHealth::Locked as usize], Nanos::from_secs(5));
+        assert_eq!(
+            figures.time_in[CameraHealth::Lost as usize],
+            Nanos::from_secs(4)
+        );
+        assert_eq!(
+            figures.time_in[CameraHealth::Resyncing as usize],
+            Nanos::from_secs(2)
+        );
+        assert_eq!(
+            figures.time_in[CameraHealth::Locked as usize],
+            Nanos::from_secs(5)
+        );
     }
 
     #[test]

@@ -316,14 +316,13 @@ impl Coordination {
             altered = true;
             self.tally.frames_corrupted += 1;
         }
-        let copies = if faults.duplication > 0.0
-            && self.faults.random_bool(faults.duplication.min(1.0))
-        {
-            self.tally.frames_duplicated += 1;
-            2
-        } else {
-            1
-        };
+        let copies =
+            if faults.duplication > 0.0 && self.faults.random_bool(faults.duplication.min(1.0)) {
+                self.tally.frames_duplicated += 1;
+                2
+            } else {
+                1
+            };
         (0..copies)
             .map(|_| {
                 let mut delay = PATH_DELAY + self.path.random_range(0..PATH_JITTER);

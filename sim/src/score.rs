@@ -312,11 +312,10 @@ impl Score {
         matches!(
             section,
             "ptp" | "align" | "buffer" | "switch" | "visual" | "health" | "coordination"
-        )
-            && template
-                .get(section)
-                .and_then(|s| s.get(name))
-                .is_some_and(|v| v.is_number())
+        ) && template
+            .get(section)
+            .and_then(|s| s.get(name))
+            .is_some_and(|v| v.is_number())
     }
 
     /// Checks the scenario's `[expect]` table; a missing value (a clock that

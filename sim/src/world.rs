@@ -1997,12 +1997,18 @@ impl World {
         let Some(hub) = self.coord.hub_endpoint_mut() else {
             return;
         };
-        let sequence = hub.command(
+        let Ok(sequence) = hub.command(
             Time(local),
             NodeId(h as u32),
             adjustment.step,
             adjustment.frequency_ppb,
-        );
+        ) else {
+            // A rate the wire cannot carry: never sent, so never applied.
+            if let Some(v) = &mut self.hybrid {
+                v.cancelled(h - FIRST_CAMERA);
+            }
+            return;
+        };
         self.trace
             .record(20, self.now)
             .u64(h as u64)

@@ -57,7 +57,7 @@ impl CameraEndpoint {
         now: Time,
     ) -> Result<Self, LinkConfigError> {
         if status_interval <= Nanos::ZERO {
-            return Err(LinkConfigError::HeartbeatInterval(status_interval));
+            return Err(LinkConfigError::StatusInterval(status_interval));
         }
         Ok(CameraEndpoint {
             link: CoordinationLink::new(config, now)?,

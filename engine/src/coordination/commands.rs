@@ -89,9 +89,21 @@ struct InFlight {
 
 #[derive(Clone, Debug, Default)]
 struct Outbox {
+    /// The last number acknowledged or cancelled.
     last_sequence: u64,
     in_flight: Option<InFlight>,
     queued: VecDeque<Pending>,
+}
+
+impl Outbox {
+    /// The last number given to a command, whatever became of it.
+    fn last_used(&self) -> u64 {
+        self.queued
+            .back()
+            .map(|p| p.adjustment.sequence)
+            .or(self.in_flight.map(|f| f.pending.adjustment.sequence))
+            .unwrap_or(self.last_sequence)
+    }
 }
 
 /// The commands one node sends, for every target.
@@ -119,16 +131,10 @@ impl CommandSender {
     pub fn resuming(config: CommandConfig, earlier: &CommandSender) -> Self {
         let mut sender = CommandSender::new(config);
         for (&target, outbox) in &earlier.outboxes {
-            let last = outbox
-                .queued
-                .back()
-                .map(|p| p.adjustment.sequence)
-                .or(outbox.in_flight.map(|f| f.pending.adjustment.sequence))
-                .unwrap_or(outbox.last_sequence);
             sender.outboxes.insert(
                 target,
                 Outbox {
-                    last_sequence: last,
+                    last_sequence: outbox.last_used(),
                     ..Outbox::default()
                 },
             );
@@ -151,13 +157,7 @@ impl CommandSender {
     /// `frequency_ppb`"; returns the number it goes by.
     pub fn submit(&mut self, now: Time, target: NodeId, step: Nanos, frequency_ppb: f64) -> u64 {
         let outbox = self.outboxes.entry(target).or_default();
-        let sequence = outbox
-            .queued
-            .back()
-            .map(|p| p.adjustment.sequence)
-            .or(outbox.in_flight.map(|f| f.pending.adjustment.sequence))
-            .unwrap_or(outbox.last_sequence)
-            + 1;
+        let sequence = outbox.last_used() + 1;
         outbox.queued.push_back(Pending {
             adjustment: Adjustment {
                 sequence,
@@ -232,15 +232,10 @@ impl CommandSender {
         let Some(outbox) = self.outboxes.get_mut(&target) else {
             return 0;
         };
-        let mut dropped = outbox.queued.len();
-        if let Some(last) = outbox.queued.back() {
-            outbox.last_sequence = last.adjustment.sequence;
-        }
+        let dropped = outbox.queued.len() + usize::from(outbox.in_flight.is_some());
+        outbox.last_sequence = outbox.last_used();
         outbox.queued.clear();
-        if let Some(f) = outbox.in_flight.take() {
-            outbox.last_sequence = outbox.last_sequence.max(f.pending.adjustment.sequence);
-            dropped += 1;
-        }
+        outbox.in_flight = None;
         self.stats.cancelled += dropped as u64;
         dropped
     }

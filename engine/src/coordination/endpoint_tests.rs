@@ -88,7 +88,11 @@ impl Path {
         if self.cut || self.draws.chance(self.loss) {
             return;
         }
-        let copies = if self.draws.chance(self.duplication) { 2 } else { 1 };
+        let copies = if self.draws.chance(self.duplication) {
+            2
+        } else {
+            1
+        };
         for _ in 0..copies {
             // 1 to 40 ms: copies and neighbours overtake each other.
             let delay = MS + (self.draws.next() % 40) as i64 * MS;
@@ -147,7 +151,7 @@ fn run(
         now = next.max(now);
         if pending.first() == Some(&now) {
             pending.pop_first();
-            hub.command(Time(now), CAM, Nanos(now), 1.0);
+            hub.command(Time(now), CAM, Nanos(now), 1.0).unwrap();
         }
         if hub.poll_timeout().is_some_and(|t| t.0 <= now) {
             hub.handle_timeout(Time(now));
@@ -206,7 +210,11 @@ fn commands_are_applied_exactly_once_in_order_over_a_hostile_path() {
         assert_eq!(applied.steps_ms, at, "seed {seed}");
         assert_eq!(applied.altered_applied, 0);
         let stats = hub.command_stats();
-        assert_eq!((stats.submitted, stats.acknowledged), (30, 30), "seed {seed}");
+        assert_eq!(
+            (stats.submitted, stats.acknowledged),
+            (30, 30),
+            "seed {seed}"
+        );
         assert!(stats.retransmissions > 0, "a path this bad needs some");
         // What the path altered was refused, and counted.
         let rejected = cam.link_stats().malformed + cam.link_stats().unauthenticated;
@@ -245,7 +253,15 @@ fn a_silenced_camera_is_lost_within_the_timeout_and_locked_again_after() {
         lock: LockState::Unlocked,
         ..LOCKED
     };
-    run(&mut hub, &mut cam, &mut path, 10_000, 11_500, &[], acquiring);
+    run(
+        &mut hub,
+        &mut cam,
+        &mut path,
+        10_000,
+        11_500,
+        &[],
+        acquiring,
+    );
     assert_eq!(hub.health().camera(CAM), Some(CameraHealth::Resyncing));
     run(&mut hub, &mut cam, &mut path, 11_500, 13_000, &[], LOCKED);
     assert_eq!(hub.health().camera(CAM), Some(CameraHealth::Locked));
@@ -266,4 +282,12 @@ fn a_silenced_camera_is_lost_within_the_timeout_and_locked_again_after() {
             "cluster_recovered"
         ]
     );
+}
+
+#[test]
+fn a_non_finite_rate_is_refused_before_it_is_numbered() {
+    let mut hub = hub();
+    assert!(hub.command(Time(0), CAM, Nanos(1), f64::NAN).is_err());
+    assert_eq!(hub.command(Time(0), CAM, Nanos(1), 2.0), Ok(1));
+    assert_eq!(hub.command_stats().submitted, 1);
 }

@@ -12,6 +12,7 @@ use std::collections::VecDeque;
 use super::commands::{Acknowledged, CommandConfig, CommandSender, CommandStats};
 use super::link::{CoordinationLink, LinkConfig, LinkConfigError, LinkEvent, LinkStats, Rejection};
 use super::message::{Message, NodeId};
+use super::wire::EncodeError;
 use crate::health::{ClusterId, HealthAlert, HealthConfig, HealthMonitor};
 use crate::time::{Nanos, Time};
 
@@ -30,7 +31,10 @@ pub enum HubEvent {
     Acknowledged(Acknowledged),
     /// A camera restarted: its unacknowledged commands, `count` of them,
     /// were dropped (they were for the clock it had before).
-    Cancelled { camera: NodeId, count: usize },
+    Cancelled {
+        camera: NodeId,
+        count: usize,
+    },
     Alert(HealthAlert),
 }
 
@@ -90,11 +94,23 @@ impl HubEndpoint {
         self.commands.busy(camera)
     }
 
-    /// Sends `camera` an adjustment; returns its number.
-    pub fn command(&mut self, now: Time, camera: NodeId, step: Nanos, frequency_ppb: f64) -> u64 {
+    /// Sends `camera` an adjustment; returns its number. A non-finite rate
+    /// cannot be sent, and is refused here rather than queued.
+    pub fn command(
+        &mut self,
+        now: Time,
+        camera: NodeId,
+        step: Nanos,
+        frequency_ppb: f64,
+    ) -> Result<u64, EncodeError> {
+        if !frequency_ppb.is_finite() {
+            return Err(EncodeError::NonFinite {
+                field: "frequency_ppb",
+            });
+        }
         let sequence = self.commands.submit(now, camera, step, frequency_ppb);
         self.seal_commands();
-        sequence
+        Ok(sequence)
     }
 
     fn seal_commands(&mut self) {
@@ -104,10 +120,15 @@ impl HubEndpoint {
                     to: Some(command.target),
                     bytes,
                 }),
-                // A non-finite rate cannot be sent; it is never
-                // acknowledged either, and the target keeps its rate.
+                // Only a non-finite rate fails, and `command` refuses those;
+                // were one queued, its target's commands could never be
+                // acknowledged: dropped, and said so.
                 Err(_) => {
-                    self.commands.cancel(command.target);
+                    let count = self.commands.cancel(command.target);
+                    self.events.push_back(HubEvent::Cancelled {
+                        camera: command.target,
+                        count,
+                    });
                 }
             }
         }

@@ -44,8 +44,8 @@ pub use link::{
     Rejection,
 };
 pub use message::{
-    AdjustmentCommand, AlertCode, AlertMessage, CommandAck, DriftReport, Heartbeat, LockState, Message,
-    MessageType, NodeId, Severity, SyncStatus,
+    AdjustmentCommand, AlertCode, AlertMessage, CommandAck, DriftReport, Heartbeat, LockState,
+    Message, MessageType, NodeId, Severity, SyncStatus,
 };
 pub use replay::{ReplayError, ReplayWindow};
 pub use wire::{DecodeError, EncodeError, Epoch, Frame, FrameHeader};
