@@ -292,8 +292,8 @@ impl Coordination {
             self.tally.frames_lost += 1;
             return Vec::new();
         }
-        let mut bytes = bytes;
-        let mut altered = false;
+        let original = bytes;
+        let mut bytes = original.clone();
         if faults.corruption > 0.0 && self.faults.random_bool(faults.corruption.min(1.0)) {
             // Half bit-flips, a quarter cut short, a quarter lost.
             match self.faults.random_range(0..4u8) {
@@ -313,7 +313,11 @@ impl Coordination {
                     return Vec::new();
                 }
             }
-            altered = true;
+        }
+        // Two flips of the same bit undo each other: such a frame arrives as
+        // sent, and is not counted as altered.
+        let altered = bytes != original;
+        if altered {
             self.tally.frames_corrupted += 1;
         }
         let copies =
