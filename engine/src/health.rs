@@ -499,6 +499,9 @@ mod tests {
             figures.time_in[CameraHealth::Locked as usize],
             Nanos::from_secs(5)
         );
+        // Every nanosecond since it was added is in exactly one state.
+        let total: i64 = figures.time_in.iter().map(|t| t.0).sum();
+        assert_eq!(total, 12 * SECOND);
     }
 
     #[test]

@@ -79,13 +79,15 @@ struct Path {
     loss: u64,
     duplication: u64,
     corruption: u64,
-    /// No frame arrives while this is set (a camera cut off).
+    /// No frame arrives while this is set (a camera cut off)…
     cut: bool,
+    /// …or, while this is, none from the hub to the camera.
+    cut_to_camera: bool,
 }
 
 impl Path {
     fn send(&mut self, now: i64, to_camera: bool, bytes: Vec<u8>) {
-        if self.cut || self.draws.chance(self.loss) {
+        if self.cut || (to_camera && self.cut_to_camera) || self.draws.chance(self.loss) {
             return;
         }
         let copies = if self.draws.chance(self.duplication) {
@@ -198,6 +200,7 @@ fn commands_are_applied_exactly_once_in_order_over_a_hostile_path() {
             duplication: 30,
             corruption: 20,
             cut: false,
+            cut_to_camera: false,
         };
         // Bursts of commands, closer together than a round trip.
         let at: Vec<i64> = (0..30).map(|i| 100 + i * 7 + (i / 10) * 500).collect();
@@ -236,6 +239,7 @@ fn a_silenced_camera_is_lost_within_the_timeout_and_locked_again_after() {
         duplication: 0,
         corruption: 0,
         cut: false,
+        cut_to_camera: false,
     };
     run(&mut hub, &mut cam, &mut path, 0, 5_000, &[], LOCKED);
     assert_eq!(hub.health().camera(CAM), Some(CameraHealth::Locked));
@@ -290,4 +294,50 @@ fn a_non_finite_rate_is_refused_before_it_is_numbered() {
     assert!(hub.command(Time(0), CAM, Nanos(1), f64::NAN).is_err());
     assert_eq!(hub.command(Time(0), CAM, Nanos(1), 2.0), Ok(1));
     assert_eq!(hub.command_stats().submitted, 1);
+}
+
+#[test]
+fn a_camera_that_restarted_is_not_sent_the_commands_meant_for_its_old_clock() {
+    let mut hub = hub();
+    let mut cam = camera(1, Time::ZERO);
+    let mut path = Path {
+        draws: Draws(11),
+        in_flight: InFlight::new(),
+        sent: 0,
+        loss: 0,
+        duplication: 0,
+        corruption: 0,
+        cut: false,
+        cut_to_camera: true,
+    };
+    // Two commands the camera never hears, retransmitted meanwhile.
+    let applied = run(&mut hub, &mut cam, &mut path, 0, 2_000, &[100, 150], LOCKED);
+    assert!(applied.sequences.is_empty());
+    assert!(hub.command_pending(CAM));
+    assert!(hub.command_stats().retransmissions > 0);
+    // It restarts; its first report tells the hub so, before any
+    // retransmission can reach it: both commands are dropped.
+    let mut cam = camera(2, Time(2_000 * MS));
+    run(&mut hub, &mut cam, &mut path, 2_000, 2_100, &[], LOCKED);
+    let events: Vec<HubEvent> = std::iter::from_fn(|| hub.poll_event()).collect();
+    assert!(events.contains(&HubEvent::Cancelled {
+        camera: CAM,
+        count: 2
+    }));
+    assert!(!hub.command_pending(CAM));
+    // The path heals: nothing old is applied; the next command is, with
+    // the next number.
+    path.cut_to_camera = false;
+    let applied = run(
+        &mut hub,
+        &mut cam,
+        &mut path,
+        2_100,
+        4_000,
+        &[3_000],
+        LOCKED,
+    );
+    assert_eq!(applied.sequences, [3]);
+    assert_eq!(applied.steps_ms, [3_000]);
+    assert_eq!(hub.command_stats().cancelled, 2);
 }
