@@ -63,7 +63,8 @@ fn a_clean_build_keeps_every_invariant_over_50_seeds() {
 fn seeds_that_found_bugs_stay_fixed() {
     let mut failures = Vec::new();
     for seed in [
-        9, 225, 389, 919, 1012, 1015, 1025, 1029, 1042, 1054, 1087, 1098,
+        9, 96, 151, 163, 225, 274, 288, 389, 462, 590, 663, 919, 1012, 1015, 1020, 1025, 1029,
+        1042, 1054, 1087, 1098,
     ] {
         failures.extend(self::failures(seed..seed + 1, &ALL_KINDS));
     }

@@ -8,7 +8,7 @@
 //! PTP: it captures on the grid of its own clock, which the hub steers with
 //! adjustment commands from the offsets the pictures reveal (the hybrid loop).
 
-use crate::coordination::Adjustment;
+use crate::coordination::{Adjustment, ClockReport, LockState};
 use crate::frame::{CameraId, FrameMeta};
 use crate::frame_rate::FrameRate;
 use crate::node::{Input, Node, Output};
@@ -54,6 +54,8 @@ pub struct CameraAgent {
     /// and the last command applied.
     own_clock: OverlayClock,
     applied: Option<u64>,
+    /// The servo's last measured offset and frequency, for status reports.
+    last_servo: Option<(Nanos, f64)>,
 }
 
 impl CameraAgent {
@@ -72,6 +74,7 @@ impl CameraAgent {
             outputs: VecDeque::new(),
             own_clock: OverlayClock::identity(),
             applied: None,
+            last_servo: None,
         };
         agent.refresh_capture_deadline();
         agent
@@ -98,6 +101,35 @@ impl CameraAgent {
         match self.timing {
             CaptureTiming::Visual => &self.own_clock,
             _ => self.slave.clock(),
+        }
+    }
+
+    /// How its clock stands, for the status reports it sends its hub. A
+    /// visually steered camera knows only whether it has been steered: its
+    /// offset is what the hub measures from the pictures.
+    pub fn clock_report(&self) -> ClockReport {
+        match self.timing {
+            CaptureTiming::Visual => ClockReport {
+                lock: if self.applied.is_some() {
+                    LockState::Locked
+                } else {
+                    LockState::FreeRunning
+                },
+                offset: Nanos::ZERO,
+                frequency_ppb: self.own_clock.frequency_ppb(),
+            },
+            _ => {
+                let (offset, frequency_ppb) = self.last_servo.unwrap_or((Nanos::ZERO, 0.0));
+                ClockReport {
+                    lock: if self.slave.in_holdover() {
+                        LockState::Holdover
+                    } else {
+                        self.slave.lock_state().into()
+                    },
+                    offset,
+                    frequency_ppb,
+                }
+            }
         }
     }
 
@@ -194,8 +226,10 @@ impl Node for CameraAgent {
     }
 
     fn poll_output(&mut self) -> Option<Output> {
-        self.slave
-            .poll_output()
-            .or_else(|| self.outputs.pop_front())
+        let output = self.slave.poll_output();
+        if let Some(Output::Servo(r)) = &output {
+            self.last_servo = Some((r.offset, r.frequency_ppb));
+        }
+        output.or_else(|| self.outputs.pop_front())
     }
 }

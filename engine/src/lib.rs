@@ -13,6 +13,7 @@ pub mod clock;
 pub mod coordination;
 pub mod frame;
 pub mod frame_rate;
+pub mod health;
 pub mod hub;
 pub mod node;
 pub mod overlay_clock;

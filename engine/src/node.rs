@@ -103,6 +103,23 @@ pub enum AlertKind {
     MasterChanged,
     /// The master fell silent: the clock is holding its frequency.
     Holdover,
+    /// A hub heard no status report from a camera for its liveness timeout.
+    CameraLost,
+    /// A locked camera reports offsets beyond the hub's bound.
+    CameraDegraded,
+    /// A camera reports that its reference fell silent.
+    CameraHoldover,
+    /// A camera that had been locked is acquiring or stepping again.
+    CameraResyncing,
+    /// A camera in trouble (lost, degraded, in holdover, resyncing) is
+    /// locked again.
+    CameraRecovered,
+    /// A cluster has a camera in trouble.
+    ClusterDegraded,
+    /// Every camera of a cluster is lost.
+    ClusterDown,
+    /// Every camera of a cluster is locked (or still acquiring) again.
+    ClusterRecovered,
 }
 
 impl AlertKind {
@@ -114,6 +131,14 @@ impl AlertKind {
             AlertKind::Malformed => "malformed",
             AlertKind::MasterChanged => "master_changed",
             AlertKind::Holdover => "holdover",
+            AlertKind::CameraLost => "camera_lost",
+            AlertKind::CameraDegraded => "camera_degraded",
+            AlertKind::CameraHoldover => "camera_holdover",
+            AlertKind::CameraResyncing => "camera_resyncing",
+            AlertKind::CameraRecovered => "camera_recovered",
+            AlertKind::ClusterDegraded => "cluster_degraded",
+            AlertKind::ClusterDown => "cluster_down",
+            AlertKind::ClusterRecovered => "cluster_recovered",
         }
     }
 }

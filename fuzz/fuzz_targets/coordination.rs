@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use camsync_engine::coordination::keys::{IcvAlgorithm, Key};
 use camsync_engine::coordination::wire::{self, Frame};
 use camsync_engine::coordination::{
-    Adjustment, AdjustmentCommand, AlertCode, AlertMessage, CoordinationLink, DriftReport,
+    Adjustment, AdjustmentCommand, AlertCode, AlertMessage, CommandAck, CoordinationLink, DriftReport,
     EncodeError, Epoch, Heartbeat, KeyRing, LinkConfig, LockState, Message, NodeId, Rejection,
     Severity, SyncStatus,
 };
@@ -95,7 +95,7 @@ impl Script<'_> {
         }
     }
     fn message(&mut self) -> Message {
-        match self.u8() % 5 {
+        match self.u8() % 6 {
             0 => Message::SyncStatus(SyncStatus {
                 node: self.node(),
                 lock: [
@@ -129,8 +129,12 @@ impl Script<'_> {
                     [usize::from(self.u8() % 3)],
                 at: Time(self.i64()),
             }),
-            _ => Message::Heartbeat(Heartbeat {
+            4 => Message::Heartbeat(Heartbeat {
                 at: Time(self.i64()),
+            }),
+            _ => Message::CommandAck(CommandAck {
+                commander: self.node(),
+                sequence: self.i64() as u64,
             }),
         }
     }
@@ -141,7 +145,7 @@ fn rates_are_finite(message: &Message) -> bool {
         Message::SyncStatus(m) => m.frequency_ppb.is_finite(),
         Message::DriftReport(m) => m.drift_ppm.is_finite(),
         Message::Command(m) => m.adjustment.frequency_ppb.is_finite(),
-        Message::Alert(_) | Message::Heartbeat(_) => true,
+        Message::Alert(_) | Message::Heartbeat(_) | Message::CommandAck(_) => true,
     }
 }
 

@@ -5,6 +5,7 @@
 //! that needs it is active, so that a scenario without faults draws
 //! nothing here.
 
+use crate::coordination::PathFaults;
 use crate::rng::Stream;
 use crate::scenario::{FaultKind, FaultSpec};
 use rand::RngExt;
@@ -109,6 +110,20 @@ impl FaultBook {
             .filter(move |f| f.spec.kind == kind && f.active(now))
     }
 
+    /// Whether a partition or a link down cuts `from` off from `to` now.
+    /// Draws nothing: the coordination path asks it too, and must not move
+    /// the PTP network's draws.
+    pub fn isolates(&self, from: usize, to: usize, now: i64) -> bool {
+        let down = |f: &Scheduled| f.strikes(from) || f.strikes(to);
+        self.active(FaultKind::Partition, now).any(down)
+            || self
+                .active(FaultKind::PartitionOneWay, now)
+                .any(|f| f.strikes(to))
+            || self
+                .active(FaultKind::LinkFlap, now)
+                .any(|f| down(f) && f.down_phase(now))
+    }
+
     /// Whether the faults lose this packet. Draws only for the faults that
     /// are active and strike its link.
     pub fn cuts(&mut self, hop: Hop, now: i64) -> bool {
@@ -159,6 +174,33 @@ impl FaultBook {
             return *bad;
         }
         false
+    }
+
+    /// What the faults do now to coordination frames between `from` and
+    /// `to`. Draws nothing: the coordination path draws from its own stream.
+    pub fn coordination(&self, from: usize, to: usize, now: i64) -> PathFaults {
+        let either = |f: &&Scheduled| f.strikes(from) || f.strikes(to);
+        let most = |kind| {
+            self.active(kind, now)
+                .filter(either)
+                .map(|f| f.spec.probability)
+                .fold(0.0, f64::max)
+        };
+        PathFaults {
+            cut: self.isolates(from, to, now),
+            corruption: most(FaultKind::CoordinationCorruption),
+            // As for PTP packets: the first active one of each.
+            duplication: self
+                .active(FaultKind::Duplication, now)
+                .map(|f| f.spec.probability)
+                .next()
+                .unwrap_or(0.0),
+            reordering: self
+                .active(FaultKind::Reordering, now)
+                .map(|f| (f.spec.probability, f.spec.by.ns().max(0)))
+                .next()
+                .unwrap_or((0.0, 0)),
+        }
     }
 
     /// Extra delay and copies for a packet the faults let through.

@@ -5,6 +5,7 @@
 //! and the run is scored against ground truth only the simulator knows.
 
 pub mod buffer_tally;
+pub mod coordination;
 pub mod faults;
 pub mod latency;
 pub mod oscillator;

@@ -810,6 +810,11 @@ pub enum FaultKind {
     /// wrong): the hub is flooded with frames for instants far beyond what
     /// it collects, and must refuse them and keep its memory bounded.
     BufferOverflow,
+    /// Coordination frames (status reports, heartbeats, commands and their
+    /// acknowledgements) to and from the target (every host's, without a
+    /// target) are struck with `probability`: half of those struck have
+    /// bits flipped, a quarter are cut short, a quarter are lost.
+    CoordinationCorruption,
 }
 
 impl FaultKind {
@@ -839,6 +844,7 @@ impl FaultKind {
                 | FaultKind::MulticastLoss
                 | FaultKind::CameraFrameDrops
                 | FaultKind::NicTimestampLoss
+                | FaultKind::CoordinationCorruption
         )
     }
 

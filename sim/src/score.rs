@@ -16,7 +16,78 @@ pub struct Score {
     pub switch: SwitchScore,
     /// Present when the scenario has a `[visual]` tier.
     pub visual: Option<VisualScore>,
+    pub health: HealthScore,
+    pub coordination: CoordinationScore,
     pub expect: ExpectVerdict,
+}
+
+/// Camera and cluster health as the hub judged it from its cameras' status
+/// reports (the engine's `health` module): what an operator's dashboard
+/// shows over a run — how long cameras spent in each state, how often they
+/// changed, and the alerts raised. Times are camera-seconds summed over
+/// every camera (a second with two cameras lost is 2 `lost_s`), on the
+/// hub's clock; while the hub is down nobody judges, and nothing is
+/// counted.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct HealthScore {
+    /// Not locked yet since the hub has known it.
+    pub acquiring_s: f64,
+    pub locked_s: f64,
+    /// Locked, but reporting offsets beyond the lock threshold.
+    pub degraded_s: f64,
+    pub holdover_s: f64,
+    /// Re-acquiring after having been locked.
+    pub resyncing_s: f64,
+    /// No report within the liveness timeout.
+    pub lost_s: f64,
+    /// Cluster-seconds with a camera in trouble, and with every camera lost.
+    pub cluster_degraded_s: f64,
+    pub cluster_down_s: f64,
+    /// Camera state changes.
+    pub transitions: u64,
+    pub cameras_locked_at_end: u64,
+    /// Status reports the hub accepted.
+    pub reports: u64,
+    /// Health alerts raised, in all and by kind.
+    pub alerts: u64,
+    pub alert_kinds: std::collections::BTreeMap<String, u64>,
+}
+
+/// The coordination path between the hub and its cameras: frames (status
+/// reports, heartbeats, commands and their acknowledgements) and what
+/// became of them; commands and how they were applied.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CoordinationScore {
+    pub frames_sent: u64,
+    pub frames_delivered: u64,
+    /// Cut by a partition, dropped by a `coordination-corruption` fault, or
+    /// reaching a host that was down.
+    pub frames_lost: u64,
+    pub frames_duplicated: u64,
+    /// Bit-flipped or cut short on the path.
+    pub frames_corrupted: u64,
+    /// Delivered, and refused by the receiving endpoint, for any reason.
+    pub rejected_frames: u64,
+    pub malformed_frames: u64,
+    pub unauthenticated_frames: u64,
+    /// Refused by a replay window (duplicates, and too old to tell).
+    pub replayed_frames: u64,
+    /// Copies of commands already applied, refused (and acknowledged again).
+    pub duplicate_commands: u64,
+    /// Corrupted frames delivered and refused, and (must be 0) accepted.
+    pub corrupted_rejected: u64,
+    pub corrupted_accepted: u64,
+    /// Adjustment commands the hub sent, that cameras applied, that the hub
+    /// saw acknowledged, and that it dropped because their camera restarted.
+    pub commands_sent: u64,
+    pub commands_applied: u64,
+    pub commands_acknowledged: u64,
+    pub commands_cancelled: u64,
+    pub retransmissions: u64,
+    /// Must be 0: a command applied a second time by the same camera boot.
+    pub applied_twice: u64,
+    /// The longest time from a command's sending to its acknowledgement.
+    pub command_ack_max_ms: f64,
 }
 
 /// The visual offset estimator against the true capture offsets.
@@ -238,11 +309,13 @@ impl Score {
             ..Default::default()
         }
         .to_json();
-        matches!(section, "ptp" | "align" | "buffer" | "switch" | "visual")
-            && template
-                .get(section)
-                .and_then(|s| s.get(name))
-                .is_some_and(|v| v.is_number())
+        matches!(
+            section,
+            "ptp" | "align" | "buffer" | "switch" | "visual" | "health" | "coordination"
+        ) && template
+            .get(section)
+            .and_then(|s| s.get(name))
+            .is_some_and(|v| v.is_number())
     }
 
     /// Checks the scenario's `[expect]` table; a missing value (a clock that

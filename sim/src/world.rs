@@ -6,6 +6,7 @@
 //! (plus timestamping noise), and scores the run against ground truth.
 
 use crate::buffer_tally::{BufferTally, SetRecord};
+use crate::coordination::{Coordination, Endpoint};
 use crate::faults::{FaultBook, FrameFate, Hop};
 use crate::latency::LatencySampler;
 use crate::oscillator::{Oscillator, OscillatorParams};
@@ -23,8 +24,9 @@ use crate::visual::hybrid::HybridLoop;
 use camsync_engine::boundary_clock::BoundaryClock;
 use camsync_engine::buffer::{AdaptiveConfig, BufferConfig};
 use camsync_engine::camera_agent::{CameraAgent, CameraConfig, CaptureTiming};
-use camsync_engine::coordination::Adjustment;
+use camsync_engine::coordination::{Adjustment, HubEvent, NodeId};
 use camsync_engine::frame::{AccountReason, FrameMeta, FrameSet, RepeatReason, Slot};
+use camsync_engine::health::{ClusterId, Subject};
 use camsync_engine::hub::{AlignRule, Hub, HubConfig, MissingPolicy};
 use camsync_engine::node::DropReason;
 use camsync_engine::ptp::discipline::{DelayWeighting, KalmanConfig, ServoConfig};
@@ -50,8 +52,6 @@ pub const START_PTP_NS: i64 = (1_767_225_600 + 37) * 1_000_000_000;
 const GRANDMASTER: usize = 0;
 const HUB: usize = 1;
 const FIRST_CAMERA: usize = 2;
-/// How long an adjustment command takes from the hub to a camera.
-const COMMAND_DELAY: i64 = 2_000_000;
 const DOWNSTREAM_PORT: u16 = camsync_engine::boundary_clock::DOWNSTREAM_PORT;
 /// The address an attacker's packets come from.
 const ATTACKER: usize = u32::MAX as usize;
@@ -121,10 +121,16 @@ enum EventKind {
     FaultStart(usize),
     /// An attacker sends a malformed packet (index of its fault).
     Garbage(usize),
-    /// The hub's adjustment command reaches a camera.
-    Adjust {
+    /// A coordination endpoint's timer (see `Coordination`).
+    CoordTimer {
         host: usize,
-        adjustment: Adjustment,
+        generation: u64,
+    },
+    /// A coordination frame reaches `to`; `altered` if the path changed it.
+    CoordFrame {
+        to: usize,
+        bytes: Rc<[u8]>,
+        altered: bool,
     },
     /// A crashed host comes back, its state lost.
     Restart(usize),
@@ -145,8 +151,10 @@ impl EventKind {
         match self {
             EventKind::Timer { host, .. }
             | EventKind::FreeRunCapture { host, .. }
-            | EventKind::Adjust { host, .. } => Some(*host),
-            EventKind::Packet { to, .. } | EventKind::Received { to, .. } => Some(*to),
+            | EventKind::CoordTimer { host, .. } => Some(*host),
+            EventKind::Packet { to, .. }
+            | EventKind::Received { to, .. }
+            | EventKind::CoordFrame { to, .. } => Some(*to),
             EventKind::FrameArrival(_) => Some(HUB),
             EventKind::Sample
             | EventKind::FaultStart(_)
@@ -385,6 +393,8 @@ pub struct World {
     bursts: Option<Bursts>,
     /// The hub's hybrid loop, when cameras are steered from the pictures.
     hybrid: Option<HybridLoop>,
+    /// The hub's and the cameras' coordination endpoints, and their path.
+    coord: Coordination,
     buffers: BufferTally,
     switcher: Switcher,
     faults: Vec<FaultSpec>,
@@ -822,6 +832,20 @@ impl World {
                     _ => None,
                 }
             },
+            coord: {
+                let cameras = (FIRST_CAMERA..FIRST_CAMERA + cameras)
+                    .map(|h| (h, ClusterId(segment[h] as u32)))
+                    .collect();
+                let locals: Vec<i64> = hosts.iter_mut().map(|h| h.osc.local_at(0)).collect();
+                Coordination::new(
+                    &seeds,
+                    hosts_total,
+                    HUB,
+                    cameras,
+                    scenario.score.lock_threshold.nanos(),
+                    |h| locals[h],
+                )
+            },
             buffers: BufferTally::new(scenario.hub.reference_rate.0.period().0),
             switcher: Switcher::new(
                 scenario.hub.reference_rate.0.as_f64().round() as i64,
@@ -863,6 +887,7 @@ impl World {
         world.servo_totals = vec![ServoSummary::default(); world.hosts.len()];
         for h in 0..world.hosts.len() {
             world.reschedule(h);
+            world.coord_reschedule(h);
         }
         for (h, group) in world.free_running_cameras(scenario) {
             world.schedule_free_run_capture(h, group, 0);
@@ -1026,6 +1051,14 @@ impl World {
         host.armed = None;
         host.generation += 1;
         self.settle(h);
+        self.coord.restart(h, Time(local));
+        if h == HUB
+            && let Some(v) = &mut self.hybrid
+        {
+            // The commands it had in flight went with it.
+            v.cancel_all();
+        }
+        self.coord_settle(h);
     }
 
     fn free_running_cameras(&self, scenario: &Scenario) -> Vec<(usize, FrameRate)> {
@@ -1131,6 +1164,7 @@ impl World {
                         EventKind::FreeRunCapture { host, rate, n } => {
                             self.schedule_free_run_capture(host, rate, n + 1)
                         }
+                        EventKind::CoordFrame { .. } => self.coord.tally.frames_lost += 1,
                         _ => {}
                     }
                     continue;
@@ -1189,21 +1223,14 @@ impl World {
                     self.settle(host);
                     self.schedule_free_run_capture(host, rate, n + 1);
                 }
-                EventKind::Adjust { host, adjustment } => {
-                    let local = self.hosts[host].osc.local_at(self.now);
-                    self.trace
-                        .record(10, self.now)
-                        .u64(host as u64)
-                        .i64(adjustment.step.0)
-                        .f64(adjustment.frequency_ppb);
-                    self.hosts[host]
-                        .node
-                        .node()
-                        .handle_input(Time(local), Input::Adjust(adjustment));
-                    self.settle(host);
-                    if let Some(v) = &mut self.hybrid {
-                        v.applied(host - FIRST_CAMERA, self.now, adjustment);
+                EventKind::CoordTimer { host, generation } => {
+                    if self.coord.generation[host] == generation {
+                        self.coord.armed[host] = None;
+                        self.coord_timeout(host);
                     }
+                }
+                EventKind::CoordFrame { to, bytes, altered } => {
+                    self.coord_receive(to, &bytes, altered)
                 }
                 EventKind::Sample => self.sample(),
                 EventKind::FaultStart(i) => self.start_fault(i),
@@ -1345,16 +1372,9 @@ impl World {
                 let gm = self.reference_time();
                 if let Some(v) = &mut self.hybrid {
                     let locked = meta.lock == ServoState::Locked;
-                    for (camera, adjustment) in
-                        v.frame(meta.camera.0 as usize, gm, meta.capture, locked)
-                    {
-                        self.push(
-                            self.now + COMMAND_DELAY,
-                            EventKind::Adjust {
-                                host: FIRST_CAMERA + camera,
-                                adjustment,
-                            },
-                        );
+                    let commands = v.frame(meta.camera.0 as usize, gm, meta.capture, locked);
+                    for (camera, adjustment) in commands {
+                        self.coord_command(FIRST_CAMERA + camera, adjustment);
                     }
                 }
                 self.tally.frames_captured += 1;
@@ -1951,6 +1971,10 @@ impl World {
                 bad_cuts: self.switcher.bad_cuts,
             },
             visual: self.hybrid.as_ref().map(HybridLoop::score),
+            health: self
+                .coord
+                .health_score(Time(self.hosts[HUB].osc.local_at(self.duration))),
+            coordination: self.coord.score(),
             scenario: self.scenario_name,
             seed: self.seed,
             duration_s: self.duration as f64 / 1e9,
@@ -1963,7 +1987,211 @@ impl World {
     }
 }
 
+/// The coordination path: the world routes frames and timers between the
+/// hub's and the cameras' endpoints (see `coordination.rs`).
 impl World {
+    /// Hands `adjustment` (from the hybrid loop) to the hub's endpoint to
+    /// send to camera host `h`.
+    fn coord_command(&mut self, h: usize, adjustment: Adjustment) {
+        let local = self.hosts[HUB].osc.local_at(self.now);
+        let Some(hub) = self.coord.hub_endpoint_mut() else {
+            return;
+        };
+        let Ok(sequence) = hub.command(
+            Time(local),
+            NodeId(h as u32),
+            adjustment.step,
+            adjustment.frequency_ppb,
+        ) else {
+            // A rate the wire cannot carry: never sent, so never applied.
+            if let Some(v) = &mut self.hybrid {
+                v.cancelled(h - FIRST_CAMERA);
+            }
+            return;
+        };
+        self.trace
+            .record(20, self.now)
+            .u64(h as u64)
+            .u64(sequence)
+            .i64(adjustment.step.0);
+        self.coord_settle(HUB);
+    }
+
+    fn coord_timeout(&mut self, h: usize) {
+        let local = Time(self.hosts[h].osc.local_at(self.now));
+        self.trace.record(21, self.now).u64(h as u64);
+        let report = match &self.hosts[h].node {
+            NodeKind::Camera(c) => Some(c.clock_report()),
+            _ => None,
+        };
+        match (&mut self.coord.endpoints[h], report) {
+            (Endpoint::Camera(c), Some(report)) => c.handle_timeout(local, report),
+            (Endpoint::Hub(hub), _) => hub.handle_timeout(local),
+            _ => {}
+        }
+        self.coord_settle(h);
+    }
+
+    /// A coordination frame reaches host `h`.
+    fn coord_receive(&mut self, h: usize, bytes: &[u8], altered: bool) {
+        let local = Time(self.hosts[h].osc.local_at(self.now));
+        let mut apply = None;
+        let accepted = match &mut self.coord.endpoints[h] {
+            Endpoint::Camera(c) => {
+                let got = c.receive(local, bytes);
+                self.coord.tally.delivered(&got, altered);
+                if let Ok(Some(a)) = got {
+                    apply = Some(a.adjustment);
+                }
+                got.is_ok()
+            }
+            Endpoint::Hub(hub) => {
+                let got = hub.receive(local, bytes);
+                self.coord.tally.delivered(&got, altered);
+                got.is_ok()
+            }
+            Endpoint::Absent => false,
+        };
+        self.trace
+            .record(22, self.now)
+            .u64(h as u64)
+            .u64(bytes.len() as u64)
+            .u64(u64::from(accepted));
+        if let Some(adjustment) = apply {
+            self.apply_adjustment(h, local, adjustment);
+        }
+        self.coord_settle(h);
+    }
+
+    /// Camera host `h`'s endpoint accepted a command: its agent applies it.
+    fn apply_adjustment(&mut self, h: usize, local: Time, adjustment: Adjustment) {
+        self.coord.record_applied(h, adjustment.sequence);
+        self.trace
+            .record(10, self.now)
+            .u64(h as u64)
+            .i64(adjustment.step.0)
+            .f64(adjustment.frequency_ppb);
+        self.hosts[h]
+            .node
+            .node()
+            .handle_input(local, Input::Adjust(adjustment));
+        self.settle(h);
+        if let Some(v) = &mut self.hybrid {
+            v.applied(h - FIRST_CAMERA, self.now, adjustment);
+        }
+    }
+
+    /// Sends what host `h`'s endpoint has to send, reports its events, and
+    /// re-arms its timer.
+    fn coord_settle(&mut self, h: usize) {
+        let mut sends: Vec<(usize, Vec<u8>)> = Vec::new();
+        let mut events = Vec::new();
+        let cameras: Vec<usize> = self.coord.camera_hosts().collect();
+        match &mut self.coord.endpoints[h] {
+            Endpoint::Camera(c) => {
+                while let Some(bytes) = c.poll_transmit() {
+                    sends.push((HUB, bytes));
+                }
+            }
+            Endpoint::Hub(hub) => {
+                while let Some(t) = hub.poll_transmit() {
+                    match t.to {
+                        Some(NodeId(to)) => sends.push((to as usize, t.bytes)),
+                        None => {
+                            for &to in &cameras {
+                                sends.push((to, t.bytes.clone()));
+                            }
+                        }
+                    }
+                }
+                while let Some(e) = hub.poll_event() {
+                    events.push(e);
+                }
+            }
+            Endpoint::Absent => {}
+        }
+        for (to, bytes) in sends {
+            self.coord_send(h, to, bytes);
+        }
+        for event in events {
+            self.coord_event(event);
+        }
+        self.coord_reschedule(h);
+    }
+
+    fn coord_event(&mut self, event: HubEvent) {
+        match event {
+            HubEvent::Acknowledged(_) => {}
+            HubEvent::Cancelled { camera, .. } => {
+                if let Some(v) = &mut self.hybrid {
+                    v.cancelled(camera.0 as usize - FIRST_CAMERA);
+                }
+            }
+            HubEvent::Alert(alert) => {
+                let (subject, name) = match alert.subject {
+                    Subject::Camera(NodeId(h)) => (h as u64, self.knobs[h as usize].clock.clone()),
+                    Subject::Cluster(ClusterId(c)) => (1 << 32 | c as u64, format!("cluster {c}")),
+                };
+                self.trace
+                    .record(23, self.now)
+                    .u64(alert.kind as u64)
+                    .u64(subject);
+                *self
+                    .coord
+                    .tally
+                    .alert_kinds
+                    .entry(alert.kind.as_str().to_string())
+                    .or_default() += 1;
+                if let Some(t) = &mut self.timeline {
+                    t.alert(self.now, &name, alert.kind.as_str());
+                }
+            }
+        }
+    }
+
+    /// Puts a coordination frame on the path from `from` to `to`.
+    fn coord_send(&mut self, from: usize, to: usize, bytes: Vec<u8>) {
+        if self.silent(from) {
+            return;
+        }
+        let faults = self.fault_book.coordination(from, to, self.now);
+        for arrival in self.coord.fate(bytes, faults) {
+            self.push(
+                self.now + arrival.delay,
+                EventKind::CoordFrame {
+                    to,
+                    bytes: arrival.bytes.into(),
+                    altered: arrival.altered,
+                },
+            );
+        }
+    }
+
+    fn coord_reschedule(&mut self, h: usize) {
+        let deadline = match &self.coord.endpoints[h] {
+            Endpoint::Camera(c) => c.poll_timeout(),
+            Endpoint::Hub(hub) => hub.poll_timeout(),
+            Endpoint::Absent => None,
+        }
+        .map(|t| t.0);
+        if deadline == self.coord.armed[h] {
+            return;
+        }
+        self.coord.armed[h] = deadline;
+        self.coord.generation[h] += 1;
+        if let Some(d) = deadline {
+            let at = self.hosts[h].osc.true_at_or_after(d, self.now);
+            let generation = self.coord.generation[h];
+            self.push(
+                at,
+                EventKind::CoordTimer {
+                    host: h,
+                    generation,
+                },
+            );
+        }
+    }
+
     /// The buffer against its oracle (see `BufferTally`), and how it met the
     /// jitter steps of the run.
     fn buffer_score(&mut self, latency_ms: &[f64]) -> BufferScore {

@@ -281,6 +281,38 @@ fn print_summary(s: &Score, wall: f64) {
             println!("        alerts: {f:.2} false alarms per camera-hour");
         }
     }
+    let h = &s.health;
+    let kinds: Vec<String> = h
+        .alert_kinds
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    println!(
+        "health: camera-seconds locked {:.0}, degraded {:.0}, holdover {:.0}, resyncing {:.0}, lost {:.0}; {} locked at the end; alerts {}{}",
+        h.locked_s,
+        h.degraded_s,
+        h.holdover_s,
+        h.resyncing_s,
+        h.lost_s,
+        h.cameras_locked_at_end,
+        h.alerts,
+        if kinds.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", kinds.join(", "))
+        }
+    );
+    let c = &s.coordination;
+    println!(
+        "        coordination: {} frames ({} lost, {} corrupted, {} refused); {} commands, {} applied, {} retransmissions",
+        c.frames_sent,
+        c.frames_lost,
+        c.frames_corrupted,
+        c.rejected_frames,
+        c.commands_sent,
+        c.commands_applied,
+        c.retransmissions
+    );
     println!(
         "trace: {}  ({} events, {:.3} s wall, {:.0}x real time)",
         s.trace_hash,

@@ -32,6 +32,12 @@ pub fn assert_invariants(score: &Score, file: &str) {
         "{file}: accounting does not add up"
     );
     assert_eq!(score.ptp.time_reversals, 0, "{file}: a clock ran backwards");
+    let c = &score.coordination;
+    assert_eq!(
+        c.corrupted_accepted, 0,
+        "{file}: an altered coordination frame was accepted"
+    );
+    assert_eq!(c.applied_twice, 0, "{file}: a command was applied twice");
 }
 
 /// The score as JSON with every float rounded to 4 significant digits, so a

@@ -53,6 +53,8 @@ pub enum LinkConfigError {
     LivenessTimeout(Nanos),
     #[error("the heartbeat interval must be positive, not {0}")]
     HeartbeatInterval(Nanos),
+    #[error("the status report interval must be positive, not {0}")]
+    StatusInterval(Nanos),
 }
 
 /// Why a datagram was refused. Each kind has its counter in [`LinkStats`].

@@ -32,15 +32,20 @@ pub enum MessageType {
     Command = 3,
     Alert = 4,
     Heartbeat = 5,
+    /// Added after the first five: a version-1 receiver that predates it
+    /// refuses it as an unknown type (counted malformed), and every layout
+    /// it knows is unchanged, so the version stays 1.
+    CommandAck = 6,
 }
 
 impl MessageType {
-    pub const ALL: [MessageType; 5] = [
+    pub const ALL: [MessageType; 6] = [
         MessageType::SyncStatus,
         MessageType::DriftReport,
         MessageType::Command,
         MessageType::Alert,
         MessageType::Heartbeat,
+        MessageType::CommandAck,
     ];
 
     pub const fn code(self) -> u8 {
@@ -62,6 +67,7 @@ impl MessageType {
             MessageType::Command => 4 + 8 + 8 + 8,
             MessageType::Alert => 4 + 2 + 1 + 8,
             MessageType::Heartbeat => 8,
+            MessageType::CommandAck => 4 + 8,
         }
     }
 }
@@ -160,6 +166,16 @@ impl AlertCode {
     pub const FRAME_SLIP: AlertCode = AlertCode(17);
     /// A coordination peer fell silent.
     pub const PEER_LOST: AlertCode = AlertCode(18);
+    /// The health states a hub derives from its cameras' reports (see
+    /// `crate::health`).
+    pub const CAMERA_LOST: AlertCode = AlertCode(19);
+    pub const CAMERA_DEGRADED: AlertCode = AlertCode(20);
+    pub const CAMERA_HOLDOVER: AlertCode = AlertCode(21);
+    pub const CAMERA_RESYNCING: AlertCode = AlertCode(22);
+    pub const CAMERA_RECOVERED: AlertCode = AlertCode(23);
+    pub const CLUSTER_DEGRADED: AlertCode = AlertCode(24);
+    pub const CLUSTER_DOWN: AlertCode = AlertCode(25);
+    pub const CLUSTER_RECOVERED: AlertCode = AlertCode(26);
 }
 
 impl From<crate::node::AlertKind> for AlertCode {
@@ -172,6 +188,14 @@ impl From<crate::node::AlertKind> for AlertCode {
             K::Malformed => AlertCode::MALFORMED,
             K::MasterChanged => AlertCode::MASTER_CHANGED,
             K::Holdover => AlertCode::HOLDOVER,
+            K::CameraLost => AlertCode::CAMERA_LOST,
+            K::CameraDegraded => AlertCode::CAMERA_DEGRADED,
+            K::CameraHoldover => AlertCode::CAMERA_HOLDOVER,
+            K::CameraResyncing => AlertCode::CAMERA_RESYNCING,
+            K::CameraRecovered => AlertCode::CAMERA_RECOVERED,
+            K::ClusterDegraded => AlertCode::CLUSTER_DEGRADED,
+            K::ClusterDown => AlertCode::CLUSTER_DOWN,
+            K::ClusterRecovered => AlertCode::CLUSTER_RECOVERED,
         }
     }
 }
@@ -221,6 +245,16 @@ pub struct Heartbeat {
     pub at: Time,
 }
 
+/// "Your command `sequence` is applied here" (or was already): sent by the
+/// command's target for every copy it receives, so that a lost
+/// acknowledgement is made good by the next retransmission's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommandAck {
+    /// The node whose command this acknowledges.
+    pub commander: NodeId,
+    pub sequence: u64,
+}
+
 /// One coordination message.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Message {
@@ -229,6 +263,7 @@ pub enum Message {
     Command(AdjustmentCommand),
     Alert(AlertMessage),
     Heartbeat(Heartbeat),
+    CommandAck(CommandAck),
 }
 
 impl Message {
@@ -239,6 +274,7 @@ impl Message {
             Message::Command(_) => MessageType::Command,
             Message::Alert(_) => MessageType::Alert,
             Message::Heartbeat(_) => MessageType::Heartbeat,
+            Message::CommandAck(_) => MessageType::CommandAck,
         }
     }
 
@@ -275,6 +311,10 @@ impl Message {
                 out.extend_from_slice(&a.at.0.to_be_bytes());
             }
             Message::Heartbeat(h) => out.extend_from_slice(&h.at.0.to_be_bytes()),
+            Message::CommandAck(a) => {
+                out.extend_from_slice(&a.commander.0.to_be_bytes());
+                out.extend_from_slice(&a.sequence.to_be_bytes());
+            }
         }
         debug_assert_eq!(out.len() - start, self.message_type().body_len());
         Ok(())
@@ -323,6 +363,10 @@ impl Message {
                 at: Time(r.i64()?),
             }),
             MessageType::Heartbeat => Message::Heartbeat(Heartbeat { at: Time(r.i64()?) }),
+            MessageType::CommandAck => Message::CommandAck(CommandAck {
+                commander: NodeId(r.u32()?),
+                sequence: r.u64()?,
+            }),
         };
         debug_assert!(r.rest().is_empty());
         Ok(msg)

@@ -10,12 +10,19 @@
 //! - [`wire`]: the versioned, authenticated frame around a message;
 //! - [`keys`]: the HMAC-SHA256 key ring, rotatable by key id;
 //! - [`replay`]: the per-sender sliding window over sequence numbers;
-//! - [`link`]: the endpoint that ties them together, with liveness.
+//! - [`link`]: the endpoint that ties them together, with liveness;
+//! - [`commands`]: the commander's numbering, ordering and retransmission;
+//! - [`camera_endpoint`], [`hub_endpoint`]: each side of a camera–hub
+//!   path — status reports one way, commands the other, each command
+//!   applied once and acknowledged.
 //!
 //! [`Adjustment`], the hybrid loop's command, lives here too.
 
 mod adjustment;
+pub mod camera_endpoint;
+pub mod commands;
 mod cursor;
+pub mod hub_endpoint;
 pub mod keys;
 pub mod link;
 pub mod message;
@@ -23,17 +30,22 @@ pub mod replay;
 pub mod wire;
 
 #[cfg(test)]
+mod endpoint_tests;
+#[cfg(test)]
 mod tests;
 
 pub use adjustment::Adjustment;
+pub use camera_endpoint::{CameraEndpoint, CameraEndpointStats, ClockReport, ToApply};
+pub use commands::{Acknowledged, CommandConfig, CommandSender, CommandStats};
+pub use hub_endpoint::{HubEndpoint, HubEvent, Transmit};
 pub use keys::{AuthError, KeyRing, KeyRingError};
 pub use link::{
     CoordinationLink, LinkConfig, LinkConfigError, LinkEvent, LinkStats, PeerStatus, Received,
     Rejection,
 };
 pub use message::{
-    AdjustmentCommand, AlertCode, AlertMessage, DriftReport, Heartbeat, LockState, Message,
-    MessageType, NodeId, Severity, SyncStatus,
+    AdjustmentCommand, AlertCode, AlertMessage, CommandAck, DriftReport, Heartbeat, LockState,
+    Message, MessageType, NodeId, Severity, SyncStatus,
 };
 pub use replay::{ReplayError, ReplayWindow};
 pub use wire::{DecodeError, EncodeError, Epoch, Frame, FrameHeader};

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 /// Every kind the swarm knows. `every_kind_is_listed` checks this list
 /// against the variants serde knows, so a new variant cannot be forgotten.
-pub const ALL_KINDS: [FaultKind; 29] = [
+pub const ALL_KINDS: [FaultKind; 30] = [
     FaultKind::GrandmasterSilent,
     FaultKind::PathDelayStep,
     FaultKind::AsymmetryStep,
@@ -45,6 +45,7 @@ pub const ALL_KINDS: [FaultKind; 29] = [
     FaultKind::PhaseStep,
     FaultKind::TemperatureSwing,
     FaultKind::BufferOverflow,
+    FaultKind::CoordinationCorruption,
 ];
 
 /// At most this many faults of one kind per run.
@@ -289,6 +290,17 @@ pub fn recipe(kind: FaultKind) -> Recipe {
         FaultKind::Duplication => Recipe {
             name: "duplication",
             ..struck(|rng, _, f| f.probability = share(rng, 0.5))
+        },
+        // The coordination path: frames between the hub and the cameras
+        // flipped, cut short or lost (all of them, or one camera's).
+        FaultKind::CoordinationCorruption => Recipe {
+            name: "coordination-corruption",
+            ..struck(|rng, topo, f| {
+                f.probability = share(rng, 0.8);
+                if rng.random_bool(0.5) {
+                    f.target = Some(any_of(rng, &topo.cameras));
+                }
+            })
         },
         FaultKind::Reordering => Recipe {
             name: "reordering",

@@ -7,7 +7,9 @@
 //! - no frame set holds a frame captured more than half a frame period from
 //!   the set's instant, unless its camera flagged it unlocked
 //!   (`align.misaligned_frame_sets == 0`);
-//! - disciplined time runs forward (see `time_runs_forward`).
+//! - disciplined time runs forward (see `time_runs_forward`);
+//! - on the coordination path, no altered frame is accepted and no camera
+//!   applies a command twice (see `commands_applied_once`).
 //!
 //! Liveness, once the faults have healed and the bound has passed (see
 //! `phases.rs`), to the end of the run:
@@ -79,6 +81,7 @@ pub fn check(scenario: &Scenario, seed: u64) -> Checked {
     }
     violations.extend(frames_in_flight(scenario, &score));
     violations.extend(time_runs_forward(&score));
+    violations.extend(commands_applied_once(&score));
 
     if phases.has_liveness_window() {
         violations.extend(clocks_relock(
@@ -95,6 +98,20 @@ pub fn check(scenario: &Scenario, seed: u64) -> Checked {
         phases,
         score,
     }
+}
+
+/// Nothing the coordination path altered is believed, and no camera boot
+/// applies a command twice (`coordination.corrupted_accepted`,
+/// `coordination.applied_twice`).
+pub fn commands_applied_once(score: &Score) -> Option<Violation> {
+    let c = &score.coordination;
+    (c.corrupted_accepted > 0 || c.applied_twice > 0).then(|| Violation {
+        invariant: "commands-applied-once",
+        detail: format!(
+            "{} altered coordination frames accepted, {} commands applied twice",
+            c.corrupted_accepted, c.applied_twice
+        ),
+    })
 }
 
 /// The longest a video latency draw plausibly takes (a million to one).

@@ -6,7 +6,7 @@
 //! - liveness, from then on: within `bound` every disciplined clock is locked
 //!   again and the sets are complete, and they stay so to the end.
 
-use crate::scenario::{Scenario, ServoKind, TimestampingMode};
+use crate::scenario::{FaultKind, Scenario, ServoKind, TimestampingMode};
 
 /// How long the engine gets to converge after the faults heal (and after
 /// power-on): hardware timestamps with Sync at 8 Hz lock in seconds; software
@@ -58,9 +58,12 @@ pub struct Phases {
 
 impl Phases {
     pub fn of(scenario: &Scenario) -> Phases {
+        // The coordination path's faults touch neither PTP nor video: they
+        // do not put off the liveness window of clocks and frame sets.
         let heal = scenario
             .faults
             .iter()
+            .filter(|f| f.kind != FaultKind::CoordinationCorruption)
             .map(|f| match f.duration {
                 Some(d) => f.at.ns().saturating_add(d.ns()),
                 None => f.at.ns(),

@@ -25,6 +25,10 @@ pub struct HybridLoop {
     stamp_errors: Vec<Option<i64>>,
     /// Per camera, the last command applied (its window restarted then).
     applied_at: Vec<Option<i64>>,
+    /// Per camera, whether a command to it is on its way: until it is
+    /// applied, its estimates still measure the clock before the command,
+    /// and a second command from them would correct the same offset twice.
+    awaiting: Vec<bool>,
     steered: Vec<bool>,
     /// Per camera, the rate it was last told to run at.
     frequencies: Vec<f64>,
@@ -65,6 +69,7 @@ impl HybridLoop {
             ),
             stamp_errors: vec![None; cameras],
             applied_at: vec![None; cameras],
+            awaiting: vec![false; cameras],
             steered: steered.to_vec(),
             frequencies: vec![0.0; cameras],
             half_window,
@@ -120,6 +125,9 @@ impl HybridLoop {
                 self.errors_ms.push((offset - truth).abs() / 1e6);
             }
             tracing::trace!(camera = e.camera, offset_ms = offset / 1e6, truth_ms = truth / 1e6, drift_ppm = ?e.drift_ppm, "hybrid estimate");
+            if self.awaiting[e.camera] {
+                continue;
+            }
             if let Some(a) = self.corrector.on_estimate(&e) {
                 tracing::debug!(
                     camera = e.camera,
@@ -129,14 +137,29 @@ impl HybridLoop {
                     frequency_ppb = a.frequency_ppb,
                     "visual correction"
                 );
+                self.awaiting[e.camera] = true;
                 commands.push((e.camera, a));
             }
         }
         commands
     }
 
+    /// The command on its way to `camera` will not be applied (the camera
+    /// restarted): its estimates steer it again.
+    pub fn cancelled(&mut self, camera: usize) {
+        if let Some(a) = self.awaiting.get_mut(camera) {
+            *a = false;
+        }
+    }
+
+    /// The hub restarted: whatever it had on its way is lost.
+    pub fn cancel_all(&mut self) {
+        self.awaiting.fill(false);
+    }
+
     /// The camera applied a command at grandmaster time `now`.
     pub fn applied(&mut self, camera: usize, now: i64, a: Adjustment) {
+        self.awaiting[camera] = false;
         let rate_changed = self.frequencies[camera] != a.frequency_ppb;
         self.frequencies[camera] = a.frequency_ppb;
         self.estimator.adjusted(camera, a.step, rate_changed);

@@ -218,7 +218,9 @@ impl Kalman {
 
     /// One one-way measurement z = s·θ(when) + d + queueing, taken at base
     /// time `when`; s = +1 for Sync, −1 for Delay_Req.
-    fn update(&mut self, direction: Direction, when: Time, z: f64) {
+    /// Returns whether the packet looked held back in a queue: above the
+    /// prediction by more than the estimate and the timestamps explain.
+    fn update(&mut self, direction: Direction, when: Time, z: f64) -> bool {
         let at = self.at.expect("initialized");
         let lag = (when - at).as_secs_f64();
         let s = match direction {
@@ -265,6 +267,7 @@ impl Kalman {
             })
         });
         self.recentre_on_floors(hph);
+        excess > 3.0 * self.noise_var.sqrt()
     }
 
     /// Queueing and a longer path look alike packet by packet; they differ in
@@ -379,11 +382,15 @@ impl Kalman {
             Direction::Sync => z - self.x[2],
             Direction::Delay => self.x[2] - z,
         };
-        self.update(direction, when, z);
+        let queued = self.update(direction, when, z);
         self.predict(now.base);
         let theta_now = theta + self.x[1] * (now.base - when).as_secs_f64();
         let mut update = self.steer(now);
         update.offset = Nanos(((now.disciplined - now.base).0 as f64 + theta_now).round() as i64);
+        // A packet far above the prediction shows its queue, not the clock;
+        // a model gone wrong shows in the packets at or below it, which one
+        // direction or the other always has.
+        update.evidence = !queued;
         Some(update)
     }
 
@@ -402,6 +409,7 @@ impl Kalman {
                 },
                 offset: Nanos(offset.round() as i64),
                 path_delay: Nanos(self.x[2].round() as i64),
+                evidence: true,
             };
         }
         let threshold = if self.started {
@@ -428,6 +436,7 @@ impl Kalman {
             },
             offset: Nanos(offset.round() as i64),
             path_delay: Nanos(self.x[2].round() as i64),
+            evidence: true,
         }
     }
 }

@@ -88,6 +88,10 @@ pub struct Update {
     /// The offset from the master this update acted on.
     pub offset: Nanos,
     pub path_delay: Nanos,
+    /// Whether `offset` says something about the clock: false for a packet
+    /// the discipline judged held back in a queue, whose offset shows the
+    /// queue. Only evidence counts toward a lock claim.
+    pub evidence: bool,
 }
 
 /// Which discipline a port runs.

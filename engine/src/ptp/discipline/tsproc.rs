@@ -72,6 +72,7 @@ impl<S: Servo> ClockDiscipline for Tsproc<S> {
             decision,
             offset,
             path_delay: delay.rounded(),
+            evidence: true,
         })
     }
 
