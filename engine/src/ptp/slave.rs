@@ -280,35 +280,26 @@ impl PtpSlave {
         self.servo_state
     }
 
-    /// Whether the clock is locked: the servo in s2, and all but one of the
-    /// last `LOCK_WINDOW` measured offsets within `LOCKED_OFFSET_BOUND`. A
-    /// whole window, not one offset: right after the first step one packet
-    /// measures near zero whatever the truth (swarm seed 96). All but one:
-    /// a packet held back in a queue or reordered shows in itself alone, and
-    /// the filters rightly discount it (the bound frames state,
-    /// `time_uncertainty`, still counts it); a clock gone wrong, or a servo
-    /// swinging wider each Sync, shows in several (seed 1020: a linreg servo
-    /// at 50 % Sync loss, its median offset still small). Never in
-    /// holdover: nothing measures the clock then, and the frequency held is
-    /// only as good as the servo's last estimate, which a disturbance just
-    /// before the master fell silent can leave thousands of ppm off (seed
+    /// Whether the clock is locked: the servo in s2, and each of the last
+    /// `LOCK_WINDOW` offsets measured as evidence (`Update::evidence`: not
+    /// a packet its discipline judged held in a queue) within
+    /// `LOCKED_OFFSET_BOUND`. A whole window, not one offset: right after
+    /// the first step one packet measures near zero whatever the truth
+    /// (swarm seed 96). Never in holdover: nothing measures the clock then,
+    /// and the frequency held is only as good as the servo's last
+    /// estimate, which a disturbance just before the master fell silent can
+    /// leave thousands of ppm off (seed
     /// 151). What frames are flagged with; `coasting_uncertainty` is the
     /// bound that lasts through holdover.
     pub fn lock_state(&self) -> ServoState {
         if self.servo_state == ServoState::Locked
             && (self.in_holdover
                 || self.recent_offsets.len() < LOCK_WINDOW
-                || self.second_largest_recent_offset() > LOCKED_OFFSET_BOUND)
+                || self.largest_recent_offset() > LOCKED_OFFSET_BOUND)
         {
             return ServoState::Unlocked;
         }
         self.servo_state
-    }
-
-    fn second_largest_recent_offset(&self) -> Nanos {
-        let mut sizes: Vec<Nanos> = self.recent_offsets.iter().map(|o| o.abs()).collect();
-        sizes.sort_unstable();
-        sizes.iter().rev().nth(1).copied().unwrap_or(Nanos::ZERO)
     }
 
     fn largest_recent_offset(&self) -> Nanos {
@@ -1056,36 +1047,29 @@ mod tests {
         }
         assert_eq!(s.lock_state(), ServoState::Locked);
         assert_eq!(s.time_uncertainty(second(7)), Some(Nanos::from_micros(1)));
-        // One Sync held back 15 ms by reordering: one packet, the port stays
-        // locked, and the bound it states counts the packet.
+        // One Sync held back 15 ms by reordering: the servo stays in s2,
+        // the port does not claim a lock (nor a bound) for the next 8.
         s.apply(second(8), locked_update(15_000_000));
-        assert_eq!(s.lock_state(), ServoState::Locked);
-        assert_eq!(s.time_uncertainty(second(8)), Some(Nanos::from_millis(30)));
-        // A second one within the window: the clock may be swinging. The
-        // servo stays in s2; the port claims no lock (nor a bound).
-        s.apply(second(9), locked_update(-12_000_000));
         assert_eq!(s.servo_state(), ServoState::Locked);
         assert_eq!(s.lock_state(), ServoState::Unlocked);
-        assert_eq!(s.time_uncertainty(second(9)), None);
-        // The hub's sanity bound coasts on from the last locked update
-        // (second 8, 30 ms) at 100 ppm: 100 µs per second.
+        assert_eq!(s.time_uncertainty(second(8)), None);
+        // The hub's sanity bound coasts on from the last locked update at
+        // 100 ppm: 1 µs + 100 µs per second.
         assert_eq!(
-            s.coasting_uncertainty(second(10)),
-            Some(Nanos::from_micros(30_000 + 200))
+            s.coasting_uncertainty(second(9)),
+            Some(Nanos::from_micros(1 + 200))
         );
-        for k in 10..16 {
+        for k in 9..16 {
             s.apply(second(k), locked_update(-300));
             assert_eq!(s.lock_state(), ServoState::Unlocked, "update {k}");
         }
-        // Seconds 9..16: one outlier left in the window.
         s.apply(second(16), locked_update(100));
         assert_eq!(s.lock_state(), ServoState::Locked);
-        s.apply(second(17), locked_update(100));
-        // Twice the largest of the last eight (at least 1 µs), not the last.
-        assert_eq!(s.time_uncertainty(second(17)), Some(Nanos::from_micros(1)));
-        s.apply(second(18), locked_update(-900_000));
+        // Twice the largest of the last eight, not the last one.
+        assert_eq!(s.time_uncertainty(second(16)), Some(Nanos::from_micros(1)));
+        s.apply(second(17), locked_update(-900_000));
         assert_eq!(
-            s.time_uncertainty(second(18)),
+            s.time_uncertainty(second(17)),
             Some(Nanos::from_micros(1_800))
         );
     }
