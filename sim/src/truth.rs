@@ -45,6 +45,15 @@ impl FrameTruth {
     }
 
     /// Frames captured and not yet accounted.
+    /// Whether a frame is captured and not yet taken.
+    pub fn pending(&self, camera: usize, seq: u64) -> bool {
+        self.cameras.get(camera).is_some_and(|c| {
+            seq.checked_sub(c.base)
+                .and_then(|i| c.pending.get(i as usize))
+                .is_some_and(Option::is_some)
+        })
+    }
+
     pub fn outstanding(&self) -> u64 {
         self.cameras
             .iter()

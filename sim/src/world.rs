@@ -43,7 +43,7 @@ use rand::RngExt;
 use rand::distr::Distribution;
 use statrs::distribution::Normal;
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeSet, BinaryHeap};
 use std::rc::Rc;
 
 /// True time 0 of every run is 2026-01-01T00:00:00 UTC, as PTP (TAI) time.
@@ -1132,6 +1132,8 @@ impl World {
     pub fn run_detailed(mut self) -> RunDetail {
         while let Some(event) = self.queue.pop() {
             if event.at > self.duration {
+                // Still due: counted at the end (frames on the video path).
+                self.queue.push(event);
                 break;
             }
             self.now = event.at;
@@ -1870,8 +1872,25 @@ impl World {
             .map(|s| s.latency as f64 / 1e6)
             .collect();
         latency.sort_by(f64::total_cmp);
-        let outstanding = self.truth.outstanding();
-        let accounted = t.frames_in_sets + t.late + t.dropped + t.superseded + outstanding;
+        // Every frame not yet in a set or accounted is somewhere when the run
+        // ends: held in the hub's open sets, or on the video path (an
+        // arrival still due). Whatever is in neither was lost silently.
+        let mut somewhere: BTreeSet<(u16, u64)> = self
+            .queue
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::FrameArrival(m) => Some((m.camera.0, m.seq)),
+                _ => None,
+            })
+            .collect();
+        if let NodeKind::Hub(hub) = &self.hosts[HUB].node {
+            somewhere.extend(hub.held_frames().map(|m| (m.camera.0, m.seq)));
+        }
+        let somewhere = somewhere
+            .into_iter()
+            .filter(|&(c, seq)| self.truth.pending(c as usize, seq))
+            .count() as u64;
+        let accounted = t.frames_in_sets + t.late + t.dropped + t.superseded + somewhere;
         let ptp = PtpScore {
             offset_rms_ns: rms,
             offset_p99_abs_ns: quantile(&abs, 0.99),
@@ -1954,7 +1973,7 @@ impl World {
             dropped_frames: t.dropped,
             frames_lost_at_hub: t.lost_at_hub,
             superseded_frames: t.superseded,
-            frames_in_flight_at_end: outstanding,
+            frames_in_flight_at_end: somewhere,
             unaccounted_frames: t.frames_captured.abs_diff(accounted),
             duplicate_frames: t.duplicates,
             wrong_assignments: t.wrong_assignments,

@@ -278,15 +278,7 @@ fn write_repro(
     ];
     header.extend(chosen.violations.iter().map(|v| format!("  {v}")));
     header.push(format!("trace {}", chosen.trace_hash));
-    let mut text = swarm::render::scenario_toml(&chosen.world.knobs, &header);
-    // The expect table comes last: the in-flight bound joins it, so that
-    // `camsync run` catches frames dropped without a reason too.
-    if let Ok(s) = &chosen.world.scenario {
-        text += &format!(
-            "frames_in_flight_at_end = {{ max = {} }}\n",
-            swarm::invariants::in_flight_bound(s)
-        );
-    }
+    let text = swarm::render::scenario_toml(&chosen.world.knobs, &header);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
