@@ -86,6 +86,20 @@ struct Path {
 }
 
 impl Path {
+    /// A path that loses, copies and alters nothing, drawing from `seed`.
+    fn quiet(seed: u64) -> Path {
+        Path {
+            draws: Draws(seed),
+            in_flight: InFlight::new(),
+            sent: 0,
+            loss: 0,
+            duplication: 0,
+            corruption: 0,
+            cut: false,
+            cut_to_camera: false,
+        }
+    }
+
     fn send(&mut self, now: i64, to_camera: bool, bytes: Vec<u8>) {
         if self.cut || (to_camera && self.cut_to_camera) || self.draws.chance(self.loss) {
             return;
@@ -193,14 +207,10 @@ fn commands_are_applied_exactly_once_in_order_over_a_hostile_path() {
         let mut hub = hub();
         let mut cam = camera(1, Time::ZERO);
         let mut path = Path {
-            draws: Draws(seed * 0x9E37_79B9_7F4A_7C15),
-            in_flight: InFlight::new(),
-            sent: 0,
             loss: 20,
             duplication: 30,
             corruption: 20,
-            cut: false,
-            cut_to_camera: false,
+            ..Path::quiet(seed * 0x9E37_79B9_7F4A_7C15)
         };
         // Bursts of commands, closer together than a round trip.
         let at: Vec<i64> = (0..30).map(|i| 100 + i * 7 + (i / 10) * 500).collect();
@@ -231,16 +241,7 @@ fn commands_are_applied_exactly_once_in_order_over_a_hostile_path() {
 fn a_silenced_camera_is_lost_within_the_timeout_and_locked_again_after() {
     let mut hub = hub();
     let mut cam = camera(1, Time::ZERO);
-    let mut path = Path {
-        draws: Draws(7),
-        in_flight: InFlight::new(),
-        sent: 0,
-        loss: 0,
-        duplication: 0,
-        corruption: 0,
-        cut: false,
-        cut_to_camera: false,
-    };
+    let mut path = Path::quiet(7);
     run(&mut hub, &mut cam, &mut path, 0, 5_000, &[], LOCKED);
     assert_eq!(hub.health().camera(CAM), Some(CameraHealth::Locked));
     // Cut off after its report of 5 s, which arrives by 5.04 s: lost 3 s
@@ -301,14 +302,8 @@ fn a_camera_that_restarted_is_not_sent_the_commands_meant_for_its_old_clock() {
     let mut hub = hub();
     let mut cam = camera(1, Time::ZERO);
     let mut path = Path {
-        draws: Draws(11),
-        in_flight: InFlight::new(),
-        sent: 0,
-        loss: 0,
-        duplication: 0,
-        corruption: 0,
-        cut: false,
         cut_to_camera: true,
+        ..Path::quiet(11)
     };
     // Two commands the camera never hears, retransmitted meanwhile.
     let applied = run(&mut hub, &mut cam, &mut path, 0, 2_000, &[100, 150], LOCKED);

@@ -576,6 +576,40 @@ mod tests {
         assert!(rms < 300.0, "rms {rms}");
     }
 
+    /// One Sync at master time `t` and one Delay_Req 1 ms later over a quiet
+    /// path of `delay` each way, stamped by `base` (master time to base
+    /// time), with the overlay left alone: the filter sees its oscillator.
+    fn open_loop_exchange(k: &mut Kalman, base: &dyn Fn(f64) -> Time, t: f64, delay: f64) {
+        let t2 = base(t + delay);
+        let now = ClockReading {
+            base: t2,
+            disciplined: t2,
+        };
+        let _ = k.sync(
+            now,
+            SyncSample {
+                t1: Time(t as i64),
+                t2,
+                t2_base: t2,
+                correction: ScaledNanos(0),
+            },
+        );
+        let t3 = base(t + 1e6);
+        let now = ClockReading {
+            base: t3,
+            disciplined: t3,
+        };
+        let _ = k.delay(
+            now,
+            DelaySample {
+                t3,
+                t3_base: t3,
+                t4: Time((t + 1e6 + delay) as i64),
+                correction: ScaledNanos(0),
+            },
+        );
+    }
+
     /// The path gets 5 µs longer both ways on a quiet network at round 400.
     /// Every packet then lands 5 µs above the prediction, which packet by
     /// packet looks like queueing; a run of them alike is a path change, so
@@ -592,34 +626,7 @@ mod tests {
                 delay += 5_000.0;
             }
             let t = 1e9 + i as f64 * 125e6;
-            let t2 = base(t + delay);
-            let now = ClockReading {
-                base: t2,
-                disciplined: t2,
-            };
-            let _ = k.sync(
-                now,
-                SyncSample {
-                    t1: Time(t as i64),
-                    t2,
-                    t2_base: t2,
-                    correction: ScaledNanos(0),
-                },
-            );
-            let t3 = base(t + 1e6);
-            let now = ClockReading {
-                base: t3,
-                disciplined: t3,
-            };
-            let _ = k.delay(
-                now,
-                DelaySample {
-                    t3,
-                    t3_base: t3,
-                    t4: Time((t + 1e6 + delay) as i64),
-                    correction: ScaledNanos(0),
-                },
-            );
+            open_loop_exchange(&mut k, &base, t, delay);
             estimates.push(k.path_delay().expect("estimated").0);
         }
         assert!((estimates[399] - 20_000).abs() < 20, "{}", estimates[399]);
@@ -644,34 +651,7 @@ mod tests {
         let mut first = true;
         for i in 0..400 {
             let t = 1e9 + i as f64 * 125e6;
-            let t2 = base(t + delay);
-            let now = ClockReading {
-                base: t2,
-                disciplined: t2,
-            };
-            let _ = k.sync(
-                now,
-                SyncSample {
-                    t1: Time(t as i64),
-                    t2,
-                    t2_base: t2,
-                    correction: ScaledNanos(0),
-                },
-            );
-            let t3 = base(t + 1e6);
-            let now = ClockReading {
-                base: t3,
-                disciplined: t3,
-            };
-            let _ = k.delay(
-                now,
-                DelaySample {
-                    t3,
-                    t3_base: t3,
-                    t4: Time((t + 1e6 + delay) as i64),
-                    correction: ScaledNanos(0),
-                },
-            );
+            open_loop_exchange(&mut k, &base, t, delay);
             if first {
                 // One exchange: an estimate exists but has not steered yet.
                 assert_eq!(k.holdover_frequency(), None);
