@@ -210,7 +210,7 @@ fn commands_are_applied_exactly_once_in_order_over_a_hostile_path() {
             loss: 20,
             duplication: 30,
             corruption: 20,
-            ..Path::quiet(seed * 0x9E37_79B9_7F4A_7C15)
+            ..Path::quiet(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15))
         };
         // Bursts of commands, closer together than a round trip.
         let at: Vec<i64> = (0..30).map(|i| 100 + i * 7 + (i / 10) * 500).collect();
