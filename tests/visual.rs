@@ -142,8 +142,13 @@ fn free_running_cameras_are_steered_from_the_pictures_into_every_frame_set() {
         score.align.misaligned_frame_sets, 0,
         "replay: camsync run scenarios/visual/hybrid-freerun.toml --seed {seed}"
     );
-    // Steps move a camera's grid: a frame or two per step lands late.
-    assert!(score.align.complete_ratio > 0.97, "{:?}", score.align);
+    // Steps move a camera's grid: a frame or two per step lands late. And
+    // until the PTP reference claims lock the loop steers nothing: since a
+    // claim needs a full window of 8 Syncs (1 Hz here), that is 7 s later
+    // than it was, 350 more late frames at the start (0.978 → 0.967 on this
+    // seed; late frames grew by exactly the reference's extra unlocked
+    // frames, so the steady state is unchanged).
+    assert!(score.align.complete_ratio > 0.96, "{:?}", score.align);
     // Two steered cameras: acquisition, then steps and rate trims. (On this
     // seed one camera's estimates err by 5–8 ms and its steps chatter within
     // the half frame: 72 commands; the loop allows at most ~170.)
