@@ -57,14 +57,27 @@ fn a_clean_build_keeps_every_invariant_over_50_seeds() {
 ///   dropped twice;
 /// - 389: under `latest-before`, a capture delayed off the cadence (its
 ///   agent's CPU stalled) rightly showed at the next instant, 14 ms before
-///   it; the world judged it by `nearest`'s half period.
+///   it; the world judged it by `nearest`'s half period;
+/// - 462, 663: an authenticated port, after one replayed Delay_Resp from
+///   its master's previous run, refused every fresh one;
+/// - 274, 288: camsync's Kalman took 64 s to follow a path or phase step;
+/// - 96, 151, 1020: ports claimed a lock from the model's own offset (zero
+///   by construction) while 20–40 ms off, or in holdover;
+/// - 163: a restarted hub took a camera stamping 17 s ahead into its sets;
+/// - 590: (a bound, not a bug) a hardware-stamped camera behind a boundary
+///   clock converges after its leader does;
+/// - 315, 409, 453: camsync's Kalman, restarted after its master changed,
+///   took a Sync held 9–18 ms by reordering for the path, and the port
+///   claimed a lock 9 ms off; a restart now doubts a pair longer than the
+///   path it knew, and a clock its model is moving by more than the lock
+///   bound is not locked.
 #[test]
 #[cfg_attr(debug_assertions, ignore = "simulates minutes: run with --release")]
 fn seeds_that_found_bugs_stay_fixed() {
     let mut failures = Vec::new();
     for seed in [
-        9, 96, 151, 163, 225, 274, 288, 389, 462, 590, 663, 919, 1012, 1015, 1020, 1025, 1029,
-        1042, 1054, 1087, 1098,
+        9, 96, 151, 163, 225, 274, 288, 315, 389, 409, 453, 462, 590, 663, 919, 1012, 1015, 1020,
+        1025, 1029, 1042, 1054, 1087, 1098,
     ] {
         failures.extend(self::failures(seed..seed + 1, &ALL_KINDS));
     }

@@ -819,11 +819,20 @@ impl PtpSlave {
             // what the overlay accepts.
             let _ = self.clock.set_frequency_ppb(now, decision.frequency_ppb);
         }
-        if update.evidence {
+        // A clock being moved by more than the bound is not within it,
+        // whatever the packet says: a model that just jumped (a reordered
+        // packet taken for the path, swarm seed 315) steers milliseconds
+        // while judging every packet that disagrees as queued.
+        let witness = if update.steering.abs() > LOCKED_OFFSET_BOUND {
+            Some(update.steering)
+        } else {
+            update.evidence.then_some(update.offset)
+        };
+        if let Some(offset) = witness {
             if self.recent_offsets.len() == LOCK_WINDOW {
                 self.recent_offsets.pop_front();
             }
-            self.recent_offsets.push_back(update.offset);
+            self.recent_offsets.push_back(offset);
         }
         if let Some(bound) = self.time_uncertainty(now) {
             self.last_locked = Some((bound, now));
@@ -1035,6 +1044,7 @@ mod tests {
             offset: Nanos(offset_ns),
             path_delay: Nanos(10_000),
             evidence: true,
+            steering: Nanos(offset_ns),
         }
     }
 
@@ -1072,6 +1082,37 @@ mod tests {
             s.time_uncertainty(second(17)),
             Some(Nanos::from_micros(1_800))
         );
+    }
+
+    #[test]
+    fn a_model_moving_the_clock_by_milliseconds_is_not_locked() {
+        let mut s = slave(vec![]);
+        let second = |k: i64| Time(k * 1_000_000_000);
+        for k in 0..8 {
+            s.apply(second(k), locked_update(200));
+        }
+        assert_eq!(s.lock_state(), ServoState::Locked);
+        // A packet the model judged queued (no evidence) while the model
+        // itself just jumped 5 ms: the port stops claiming lock.
+        let jumped = Update {
+            evidence: false,
+            steering: Nanos::from_millis(5),
+            ..locked_update(18_000_000)
+        };
+        s.apply(second(8), jumped);
+        assert_eq!(s.lock_state(), ServoState::Unlocked);
+        // A queued packet with the model holding still changes nothing.
+        let mut s = slave(vec![]);
+        for k in 0..8 {
+            s.apply(second(k), locked_update(200));
+        }
+        let queued = Update {
+            evidence: false,
+            steering: Nanos(3),
+            ..locked_update(18_000_000)
+        };
+        s.apply(second(8), queued);
+        assert_eq!(s.lock_state(), ServoState::Locked);
     }
 
     #[test]

@@ -73,6 +73,29 @@ const TIGHT_RUN: usize = 8;
 const TIGHT_SPREAD: f64 = 0.25;
 /// Slow drift allowed for the path delay itself (ns²/s).
 const DELAY_WANDER: f64 = 0.01;
+/// Packets a restart waits, at most, for a pair as short as the path it
+/// knew before taking the shortest pair it saw.
+const DOUBTED_PACKETS: usize = 24;
+
+/// A Sync and a Delay_Req measurement to start the model from.
+#[derive(Clone, Copy, Debug)]
+struct StartingPair {
+    sync: (Time, f64),
+    delay: (Time, f64),
+}
+
+impl StartingPair {
+    /// The path delay the pair says, (z_sync + z_delay)/2.
+    fn path(&self) -> f64 {
+        (self.sync.1 + self.delay.1) / 2.0
+    }
+    /// How far the base clock's drift between the two packets may move
+    /// that figure: half the gap at the widest oscillator error allowed.
+    fn drift_allowance(&self) -> f64 {
+        let gap = (self.sync.0 - self.delay.0).0.unsigned_abs() as f64 / 1e9;
+        gap * INITIAL_FREQ_SD_PPB / 2.0
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Direction {
@@ -88,9 +111,15 @@ pub struct Kalman {
     x: [f64; 3],
     p: [[f64; 3]; 3],
     at: Option<Time>,
-    /// The first measurement of each direction, until both exist.
-    first_sync: Option<(Time, f64)>,
-    first_delay: Option<(Time, f64)>,
+    /// The latest measurement of each direction, until the model starts.
+    latest_sync: Option<(Time, f64)>,
+    latest_delay: Option<(Time, f64)>,
+    /// The path delay learnt before the last reset: a new start whose pair
+    /// says the path is longer doubts that pair (see `starting_pair`).
+    known_path: Option<f64>,
+    /// Pairs doubted so far, and the one with the shortest path among them.
+    doubted: usize,
+    shortest_doubted: Option<StartingPair>,
     noise_var: f64,
     wander_var: f64,
     sync_interval_s: f64,
@@ -154,8 +183,11 @@ impl Kalman {
             x: [0.0; 3],
             p: [[0.0; 3]; 3],
             at: None,
-            first_sync: None,
-            first_delay: None,
+            latest_sync: None,
+            latest_delay: None,
+            known_path: None,
+            doubted: 0,
+            shortest_doubted: None,
             noise_var: noise * noise,
             wander_var: config.wander_ppb.max(1e-3).powi(2),
             sync_interval_s: sync_interval.as_secs_f64().max(1e-3),
@@ -201,6 +233,37 @@ impl Kalman {
         n[2][2] += DELAY_WANDER * dt;
         self.p = n;
         self.at = Some(to);
+    }
+
+    /// The pair to start from, once there is one worth trusting. Queueing
+    /// only lengthens a packet's path, so after a reset (a new master, or
+    /// the same one heard again) a pair saying the path got longer than the
+    /// one known is more likely a queued packet than a longer path, and a
+    /// model started from it is off by half the queueing, with every later
+    /// packet of that direction agreeing while the queue lasts (swarm seed
+    /// 315: four Syncs in a row held 18 ms, taken for the path, and a lock
+    /// claimed 9 ms off). Such a pair waits for a shorter one, up to
+    /// `DOUBTED_PACKETS`; a cold start has no path to compare with and
+    /// starts at once.
+    fn starting_pair(&mut self) -> Option<StartingPair> {
+        let pair = StartingPair {
+            sync: self.latest_sync?,
+            delay: self.latest_delay?,
+        };
+        let Some(known) = self.known_path else {
+            return Some(pair);
+        };
+        let allowance = 4.0 * self.noise_var.sqrt() + pair.drift_allowance();
+        if pair.path() <= known + allowance {
+            return Some(pair);
+        }
+        let shortest = match self.shortest_doubted {
+            Some(s) if s.path() <= pair.path() => s,
+            _ => pair,
+        };
+        self.shortest_doubted = Some(shortest);
+        self.doubted += 1;
+        (self.doubted >= DOUBTED_PACKETS).then_some(shortest)
     }
 
     fn initialize(&mut self, sync: (Time, f64), delay: (Time, f64)) {
@@ -361,13 +424,11 @@ impl Kalman {
     ) -> Option<Update> {
         if self.at.is_none() {
             match direction {
-                Direction::Sync => self.first_sync = Some((when, z)),
-                Direction::Delay => self.first_delay = Some((when, z)),
+                Direction::Sync => self.latest_sync = Some((when, z)),
+                Direction::Delay => self.latest_delay = Some((when, z)),
             }
-            let (Some(s), Some(d)) = (self.first_sync, self.first_delay) else {
-                return None;
-            };
-            self.initialize(s, d);
+            let pair = self.starting_pair()?;
+            self.initialize(pair.sync, pair.delay);
             self.predict(now.base);
             return Some(self.steer(now));
         }
@@ -410,6 +471,7 @@ impl Kalman {
                 offset: Nanos(offset.round() as i64),
                 path_delay: Nanos(self.x[2].round() as i64),
                 evidence: true,
+                steering: Nanos(offset.round() as i64),
             };
         }
         let threshold = if self.started {
@@ -437,6 +499,7 @@ impl Kalman {
             offset: Nanos(offset.round() as i64),
             path_delay: Nanos(self.x[2].round() as i64),
             evidence: true,
+            steering: Nanos(offset.round() as i64),
         }
     }
 }
@@ -475,9 +538,16 @@ impl ClockDiscipline for Kalman {
 
     fn reset(&mut self, _frequency_ppb: f64) {
         let (wander, interval) = (self.wander_var, self.sync_interval_s);
+        let known_path = if self.started {
+            Some(self.x[2])
+        } else {
+            self.known_path
+        };
         *self = Kalman::new(self.config, Nanos((interval * 1e9) as i64));
-        // The oscillator's wander is a property of this port, not of the master.
+        // The oscillator's wander is a property of this port, not of the
+        // master; the path it learnt is a prior to doubt a start against.
         self.wander_var = wander;
+        self.known_path = known_path;
     }
 }
 
@@ -576,11 +646,12 @@ mod tests {
         assert!(rms < 300.0, "rms {rms}");
     }
 
-    /// One Sync at master time `t` and one Delay_Req 1 ms later over a quiet
-    /// path of `delay` each way, stamped by `base` (master time to base
-    /// time), with the overlay left alone: the filter sees its oscillator.
-    fn open_loop_exchange(k: &mut Kalman, base: &dyn Fn(f64) -> Time, t: f64, delay: f64) {
-        let t2 = base(t + delay);
+    /// One Sync at master time `t` and one Delay_Req 1 ms later, taking
+    /// `delays` (Sync, Delay_Req) to cross, stamped by `base` (master time
+    /// to base time), with the overlay left alone: the filter sees its
+    /// oscillator.
+    fn open_loop_exchange(k: &mut Kalman, base: &dyn Fn(f64) -> Time, t: f64, delays: (f64, f64)) {
+        let t2 = base(t + delays.0);
         let now = ClockReading {
             base: t2,
             disciplined: t2,
@@ -604,7 +675,7 @@ mod tests {
             DelaySample {
                 t3,
                 t3_base: t3,
-                t4: Time((t + 1e6 + delay) as i64),
+                t4: Time((t + 1e6 + delays.1) as i64),
                 correction: ScaledNanos(0),
             },
         );
@@ -626,7 +697,7 @@ mod tests {
                 delay += 5_000.0;
             }
             let t = 1e9 + i as f64 * 125e6;
-            open_loop_exchange(&mut k, &base, t, delay);
+            open_loop_exchange(&mut k, &base, t, (delay, delay));
             estimates.push(k.path_delay().expect("estimated").0);
         }
         assert!((estimates[399] - 20_000).abs() < 20, "{}", estimates[399]);
@@ -651,7 +722,7 @@ mod tests {
         let mut first = true;
         for i in 0..400 {
             let t = 1e9 + i as f64 * 125e6;
-            open_loop_exchange(&mut k, &base, t, delay);
+            open_loop_exchange(&mut k, &base, t, (delay, delay));
             if first {
                 // One exchange: an estimate exists but has not steered yet.
                 assert_eq!(k.holdover_frequency(), None);
@@ -660,5 +731,58 @@ mod tests {
         }
         let held = k.holdover_frequency().expect("trusted by now");
         assert!((held + ppb).abs() < 1.0, "held {held} ppb");
+    }
+
+    /// After a reset the path learnt before is a prior: four Syncs in a row
+    /// held 1 ms in a queue would start the model 500 µs off (and every
+    /// held Sync after would agree with it); the start waits for a pair as
+    /// short as the known path, and the model is right from its first
+    /// update. A path that really got longer is taken after
+    /// `DOUBTED_PACKETS`.
+    #[test]
+    fn a_restart_doubts_a_pair_longer_than_the_path_it_knew() {
+        let base = |t: f64| Time((t + 2_000.0 + 4e-6 * t).round() as i64);
+        let theta = |b: Time| {
+            // base − master at base time b, from base(t) = t·(1 + 4e-6) + 2000.
+            let t = (b.0 as f64 - 2_000.0) / (1.0 + 4e-6);
+            b.0 as f64 - t
+        };
+        let learn = || {
+            let mut k = Kalman::new(KalmanConfig::hardware(), Nanos::from_millis(125));
+            for i in 0..200 {
+                open_loop_exchange(&mut k, &base, 1e9 + i as f64 * 125e6, (20_000.0, 20_000.0));
+            }
+            k.reset(0.0);
+            k
+        };
+
+        let mut k = learn();
+        for i in 200..240 {
+            let held = if i < 204 { 1_000_000.0 } else { 0.0 };
+            open_loop_exchange(
+                &mut k,
+                &base,
+                1e9 + i as f64 * 125e6,
+                (20_000.0 + held, 20_000.0),
+            );
+            if let Some(at) = k.at {
+                let error = k.theta_at(at) - theta(at);
+                assert!(error.abs() < 1_000.0, "exchange {i}: model {error} ns off");
+            }
+        }
+        assert!(k.at.is_some(), "never started");
+
+        let mut k = learn();
+        let mut started = None;
+        for i in 200..240 {
+            open_loop_exchange(&mut k, &base, 1e9 + i as f64 * 125e6, (60_000.0, 60_000.0));
+            started = started.or(k.at.map(|_| i));
+        }
+        assert!(
+            started.is_some_and(|i| i < 200 + DOUBTED_PACKETS / 2 + 1),
+            "{started:?}"
+        );
+        let d = k.path_delay().expect("estimated").0;
+        assert!((d - 60_000).abs() < 50, "path {d}");
     }
 }

@@ -92,6 +92,11 @@ pub struct Update {
     /// the discipline judged held back in a queue, whose offset shows the
     /// queue. Only evidence counts toward a lock claim.
     pub evidence: bool,
+    /// How far the clock is from where the discipline puts the master,
+    /// which it now slews (or steps) out. For a servo steering on each
+    /// packet this is `offset`; for a model it is the model's own offset,
+    /// near zero while the model holds and large when it just moved.
+    pub steering: Nanos,
 }
 
 /// Which discipline a port runs.

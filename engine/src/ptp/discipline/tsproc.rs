@@ -73,6 +73,7 @@ impl<S: Servo> ClockDiscipline for Tsproc<S> {
             offset,
             path_delay: delay.rounded(),
             evidence: true,
+            steering: offset,
         })
     }
 
