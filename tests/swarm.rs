@@ -20,7 +20,7 @@ fn failures(seeds: std::ops::Range<u64>, kinds: &[FaultKind]) -> Vec<String> {
 }
 
 /// Every fault kind, over the hundred seeds `../shared/checks/faults` runs.
-/// (Over seeds 1..1001, 15 of 1,000 still fail; issue #6 lists them.)
+/// (Seeds 1..1001 pass too: `camsync swarm --seeds 1..1001`, 3 minutes.)
 #[test]
 #[cfg_attr(debug_assertions, ignore = "simulates hours: run with --release")]
 fn a_clean_build_keeps_every_invariant_with_every_fault_kind() {
@@ -70,14 +70,19 @@ fn a_clean_build_keeps_every_invariant_over_50_seeds() {
 ///   took a Sync held 9–18 ms by reordering for the path, and the port
 ///   claimed a lock 9 ms off; a restart now doubts a pair longer than the
 ///   path it knew, and a clock its model is moving by more than the lock
-///   bound is not locked.
+///   bound is not locked;
+/// - 344: linuxptp's PI kept a sample from before its master fell silent
+///   and paired it with one after (now a discipline that never started
+///   starts afresh after holdover), and the hub's first sample, taken under
+///   20 ms reordering just before the heal, needs 200 s to settle at the
+///   PI's software gains (the bound, 240 s).
 #[test]
 #[cfg_attr(debug_assertions, ignore = "simulates minutes: run with --release")]
 fn seeds_that_found_bugs_stay_fixed() {
     let mut failures = Vec::new();
     for seed in [
-        9, 96, 151, 163, 225, 274, 288, 315, 389, 409, 453, 462, 590, 663, 919, 1012, 1015, 1020,
-        1025, 1029, 1042, 1054, 1087, 1098,
+        9, 96, 151, 163, 225, 274, 288, 315, 344, 389, 409, 453, 462, 590, 663, 919, 1012, 1015,
+        1020, 1025, 1029, 1042, 1054, 1087, 1098,
     ] {
         failures.extend(self::failures(seed..seed + 1, &ALL_KINDS));
     }

@@ -668,8 +668,18 @@ impl PtpSlave {
         self.in_holdover = true;
         self.counters.holdovers += 1;
         self.alert(AlertKind::Holdover, self.master);
-        if let Some(ppb) = self.discipline.holdover_frequency() {
-            let _ = self.clock.set_frequency_ppb(now, ppb);
+        match self.discipline.holdover_frequency() {
+            Some(ppb) => {
+                let _ = self.clock.set_frequency_ppb(now, ppb);
+            }
+            // Nothing trusted yet: what the discipline gathered before the
+            // outage must not start it after. linuxptp's PI keeps its first
+            // sample until a second one lands 0.016/ki later (37 s with
+            // software stamps); one taken in the turmoil before the master
+            // fell silent paired with one after it gives a frequency
+            // hundreds of ppm off (swarm seed 344: +503 ppm from a sample
+            // 19 ms off under reordering, then 200 s to settle).
+            None => self.discipline.reset(self.clock.frequency_ppb()),
         }
     }
 
@@ -1188,6 +1198,51 @@ mod tests {
         follow(&mut s, port(1), 128, 2_500_000_000);
         s.handle_timeout(Time(3_000_000_100));
         assert_eq!(s.counters().gm_changes, 2);
+    }
+
+    /// A discipline that has not started when its master falls silent
+    /// starts afresh after: linuxptp's PI, holding one sample, would
+    /// otherwise pair it with the first one after the outage.
+    #[test]
+    fn holdover_before_the_first_estimate_starts_the_discipline_afresh() {
+        let mut s = slave(vec![]);
+        follow(&mut s, port(1), 128, 0);
+        let exchange = |s: &mut PtpSlave, at: i64, offset: i64| {
+            let reading = ClockReading {
+                base: Time(at),
+                disciplined: Time(at),
+            };
+            let sync = SyncSample {
+                t1: Time(at - offset - 10_000),
+                t2: Time(at),
+                t2_base: Time(at),
+                correction: ScaledNanos(0),
+            };
+            let _ = s.discipline.sync(reading, sync);
+            let delay = DelaySample {
+                t3: Time(at + 1_000),
+                t3_base: Time(at + 1_000),
+                t4: Time(at + 1_000 - offset + 10_000),
+                correction: ScaledNanos(0),
+            };
+            let _ = s.discipline.delay(reading, delay);
+            s.discipline.sync(reading, sync)
+        };
+        // The PI holds its first sample (s0), taken 5 ms off.
+        let first = exchange(&mut s, 0, 5_000_000).expect("sampled");
+        assert_eq!(first.decision.state, ServoState::Unlocked);
+        s.handle_packet(Time(0), PeerAddr(1), &sync_from(port(1), 1), Time(0));
+        s.handle_timeout(Time(3_000_000_000));
+        assert!(s.in_holdover());
+        // After the outage the next sample is a first sample again, not a
+        // second one paired with the 5 ms from before.
+        let after = exchange(&mut s, 10_000_000_000, 1_000).expect("sampled");
+        assert_eq!(after.decision.state, ServoState::Unlocked);
+        // Paired with the 5 ms sample the estimate would be 500 ppm off;
+        // from the two after the outage it is the PI's correction of 1 µs.
+        let second = exchange(&mut s, 11_000_000_000, 1_000).expect("sampled");
+        assert_ne!(second.decision.state, ServoState::Unlocked);
+        assert!(second.decision.frequency_ppb.abs() < 10_000.0, "{second:?}");
     }
 
     #[test]
