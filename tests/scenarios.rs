@@ -161,6 +161,11 @@ fn ptp_malformed_packets() {
     replay("scenarios/ptp/malformed-packets.toml");
 }
 
+#[test]
+fn ptp_graceful_resync() {
+    replay("scenarios/ptp/graceful-resync.toml");
+}
+
 /// Every scenario file in the library is replayed by one of the tests above.
 #[test]
 fn every_library_scenario_is_replayed() {

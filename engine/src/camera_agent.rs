@@ -12,7 +12,7 @@ use crate::coordination::{Adjustment, ClockReport, LockState};
 use crate::frame::{CameraId, FrameMeta};
 use crate::frame_rate::FrameRate;
 use crate::node::{Input, Node, Output};
-use crate::overlay_clock::OverlayClock;
+use crate::output_clock::OutputClock;
 use crate::ptp::ServoState;
 use crate::ptp::{PtpSlave, SlaveConfig};
 use crate::time::{Nanos, Time};
@@ -52,7 +52,7 @@ pub struct CameraAgent {
     outputs: VecDeque<Output>,
     /// A visually disciplined camera's clock (its base until first steered),
     /// and the last command applied.
-    own_clock: OverlayClock,
+    own_clock: OutputClock,
     applied: Option<u64>,
     /// The servo's last measured offset and frequency, for status reports.
     last_servo: Option<(Nanos, f64)>,
@@ -72,7 +72,7 @@ impl CameraAgent {
             deadline_basis: (u64::MAX, 0),
             seq: 0,
             outputs: VecDeque::new(),
-            own_clock: OverlayClock::identity(),
+            own_clock: OutputClock::identity(),
             applied: None,
             last_servo: None,
         };
@@ -97,7 +97,7 @@ impl CameraAgent {
     }
 
     /// The clock the camera stamps (and, unless free-running, captures) by.
-    pub fn clock(&self) -> &OverlayClock {
+    pub fn clock(&self) -> &OutputClock {
         match self.timing {
             CaptureTiming::Visual => &self.own_clock,
             _ => self.slave.clock(),

@@ -16,6 +16,7 @@ pub mod frame_rate;
 pub mod health;
 pub mod hub;
 pub mod node;
+pub mod output_clock;
 pub mod overlay_clock;
 pub mod ptp;
 pub mod rtp;

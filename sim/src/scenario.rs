@@ -94,6 +94,16 @@ pub enum TsprocMode {
     FilterWeight,
 }
 
+/// How a port that has locked takes a later step (a new master, a master
+/// whose time moved): "step" as ptp4l does, or "slew" its output there at
+/// `slew_rate_ppm` (a graceful resync: no jump in the frames' timeline).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ResyncMode {
+    Step,
+    Slew,
+}
+
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum DelayRespMode {
@@ -130,6 +140,13 @@ pub struct PtpSpec {
     /// PI gains; by default ptp4l's for the timestamping mode.
     pub pi_kp_scale: Option<NonNeg>,
     pub pi_ki_scale: Option<NonNeg>,
+    pub resync: ResyncMode,
+    /// With `resync = "slew"`: how fast the output closes on the clock
+    /// (500 ppm, the Linux kernel's adjtime rate: 20 µs per 25 fps frame).
+    pub slew_rate_ppm: NonNeg,
+    /// With `resync = "slew"`: a larger step is stepped (100 ms would take
+    /// 200 s to slew at 500 ppm).
+    pub slew_limit: PosDur,
 }
 
 impl Default for PtpSpec {
@@ -153,6 +170,9 @@ impl Default for PtpSpec {
             security: None,
             pi_kp_scale: None,
             pi_ki_scale: None,
+            resync: ResyncMode::Step,
+            slew_rate_ppm: NonNeg(500.0),
+            slew_limit: PosDur(Nanos::from_millis(100)),
         }
     }
 }

@@ -168,6 +168,8 @@ pub struct PtpScore {
     pub lock_threshold_ns: f64,
     pub servo_updates: u64,
     pub clock_steps: u64,
+    /// Steps after a first lock taken as a graceful resync (`resync = "slew"`).
+    pub slewed_resyncs: u64,
     pub packets_sent: u64,
     pub packets_lost: u64,
     pub malformed_packets: u64,
@@ -226,6 +228,13 @@ pub struct AlignScore {
     pub max_alignment_error_ns: f64,
     /// The largest |stamp − true capture instant| of any frame.
     pub max_stamp_error_ns: f64,
+    /// Once a camera has locked, how far its stamps' error moved from one
+    /// frame to the next, at most: a step of its clock shows here whole, a
+    /// graceful resync as its rate times the frame period.
+    pub max_timeline_jump_ns: f64,
+    /// Frame-to-frame moves beyond 100 µs (five times what a 500 ppm slew
+    /// moves a 25 fps frame): jumps in a camera's timeline.
+    pub timeline_jumps: u64,
     pub frames_captured: u64,
     pub frames_in_sets: u64,
     pub late_frames: u64,

@@ -13,7 +13,8 @@ use crate::oscillator::{Oscillator, OscillatorParams};
 use crate::rng::{Seeds, Stream};
 use crate::scenario::{
     BufferPolicy, BurstSpec, DelayMechanismName, DelayRespMode, FaultKind, FaultSpec, MissingName,
-    OscillatorSpec, RuleName, Scenario, ServoKind, SyncMode, TimestampingMode, TsprocMode,
+    OscillatorSpec, ResyncMode, RuleName, Scenario, ServoKind, SyncMode, TimestampingMode,
+    TsprocMode,
 };
 use crate::score::{AlignScore, BufferScore, ClockScore, PtpScore, Score, SwitchScore, quantile};
 use crate::switcher::Switcher;
@@ -29,6 +30,7 @@ use camsync_engine::frame::{AccountReason, FrameMeta, FrameSet, RepeatReason, Sl
 use camsync_engine::health::{ClusterId, Subject};
 use camsync_engine::hub::{AlignRule, Hub, HubConfig, MissingPolicy};
 use camsync_engine::node::DropReason;
+use camsync_engine::output_clock::ResyncPolicy;
 use camsync_engine::ptp::discipline::{DelayWeighting, KalmanConfig, ServoConfig};
 use camsync_engine::ptp::master::LeapSecond;
 use camsync_engine::ptp::port_state::PortState;
@@ -52,6 +54,9 @@ pub const START_PTP_NS: i64 = (1_767_225_600 + 37) * 1_000_000_000;
 const GRANDMASTER: usize = 0;
 const HUB: usize = 1;
 const FIRST_CAMERA: usize = 2;
+/// A camera's stamp error moving more than this between two frames is a
+/// jump in its timeline (`align.timeline_jumps`).
+const TIMELINE_JUMP_NS: i64 = 100_000;
 const DOWNSTREAM_PORT: u16 = camsync_engine::boundary_clock::DOWNSTREAM_PORT;
 /// The address an attacker's packets come from.
 const ATTACKER: usize = u32::MAX as usize;
@@ -324,6 +329,11 @@ struct Tally {
     /// reading; each with whether it was locked then.
     last_capture: Vec<Option<(i64, bool)>>,
     last_reading: Vec<Option<(i64, bool)>>,
+    /// Per camera, once it has locked since it (re)started, its last
+    /// frame's stamp error: the timeline its frames show.
+    timeline: Vec<Option<i64>>,
+    max_timeline_jump: i64,
+    timeline_jumps: u64,
 }
 
 /// Congestion bursts on the video path, drawn as the run goes.
@@ -387,6 +397,10 @@ pub struct World {
     transparent_clocks: bool,
     reference_rate: FrameRate,
     rule: AlignRule,
+    /// How long a master must have been on the air before slaves can have
+    /// qualified it: two Announce intervals (IEEE 1588's foreign-master
+    /// threshold of two Announces).
+    master_qualification: i64,
     buffer_policy: BufferPolicy,
     video_loss: f64,
     video_duplicate: f64,
@@ -510,6 +524,13 @@ impl World {
                 DelayMechanismName::P2p => DelayMechanism::P2P,
             },
             announce_receipt_timeout: profile.announce_receipt_timeout,
+            resync: match p.resync {
+                ResyncMode::Step => ResyncPolicy::Step,
+                ResyncMode::Slew => ResyncPolicy::Slew {
+                    rate_ppb: (p.slew_rate_ppm.0 * 1000.0).round() as u64,
+                    limit: p.slew_limit.nanos(),
+                },
+            },
         };
 
         let mut knobs = Vec::new();
@@ -813,6 +834,7 @@ impl World {
             transparent_clocks: scenario.network.transparent_clocks,
             reference_rate: scenario.hub.reference_rate.0,
             rule,
+            master_qualification: 2 * Nanos::from_log2_secs(profile.log_announce_interval).0,
             buffer_policy: scenario.hub.policy,
             video_loss: scenario.video.loss.0,
             video_duplicate: scenario.video.duplicate.0,
@@ -864,6 +886,7 @@ impl World {
             tally: Tally {
                 offsets: vec![Vec::new(); slaves.len()],
                 last_capture: vec![None; cameras],
+                timeline: vec![None; cameras],
                 last_reading: vec![None; slaves.len()],
                 ..Tally::default()
             },
@@ -906,11 +929,17 @@ impl World {
 
     /// Whether host `h` sends nothing now: not yet started, or silenced.
     fn silent(&self, h: usize) -> bool {
-        self.now < self.starts[h]
-            || self.fault_book.silent(h, self.now)
-            || self.faults.iter().zip(&self.fault_targets).any(|(f, &t)| {
-                t == h && f.kind == FaultKind::GrandmasterSilent && f.active(self.now)
-            })
+        self.silent_at(h, self.now)
+    }
+
+    fn silent_at(&self, h: usize, at: i64) -> bool {
+        at < self.starts[h]
+            || self.fault_book.silent(h, at)
+            || self
+                .faults
+                .iter()
+                .zip(&self.fault_targets)
+                .any(|(f, &t)| t == h && f.kind == FaultKind::GrandmasterSilent && f.active(at))
     }
 
     /// Whether the primary grandmaster is silenced now (holdover scoring).
@@ -1039,6 +1068,19 @@ impl World {
 
     /// A crashed host comes back: a fresh node, its state lost; a camera
     /// numbers its frames on from where it stopped.
+    /// A camera's timeline, judged from its first lock: how far its stamp
+    /// error moved since its last frame.
+    fn follow_timeline(&mut self, camera: usize, error: i64, locked: bool) {
+        let t = &mut self.tally;
+        let Some(last) = t.timeline[camera].or(locked.then_some(error)) else {
+            return;
+        };
+        let jump = (error - last).abs();
+        t.max_timeline_jump = t.max_timeline_jump.max(jump);
+        t.timeline_jumps += u64::from(jump > TIMELINE_JUMP_NS);
+        t.timeline[camera] = Some(error);
+    }
+
     fn restart(&mut self, h: usize) {
         let local = self.hosts[h].osc.local_at(self.now);
         let mut node = (self.factories[h])(local);
@@ -1046,6 +1088,13 @@ impl World {
             new.resume_numbering(old.next_seq());
         }
         self.trace.record(16, self.now).u64(h as u64);
+        // A restarted camera starts a new timeline.
+        if let Some(t) = h
+            .checked_sub(FIRST_CAMERA)
+            .and_then(|c| self.tally.timeline.get_mut(c))
+        {
+            *t = None;
+        }
         let host = &mut self.hosts[h];
         host.node = node;
         host.armed = None;
@@ -1395,6 +1444,11 @@ impl World {
                     self.tally.time_reversals += 1;
                 }
                 *last = Some((meta.capture.0, locked));
+                // Judged on one continuous timescale (the primary
+                // grandmaster's oscillator), not the reference, which
+                // changes with the master followed.
+                let steady = self.hosts[GRANDMASTER].osc.local_at(self.now);
+                self.follow_timeline(meta.camera.0 as usize, meta.capture.0 - steady, locked);
                 let mut meta = meta;
                 let mut not_before = self.now;
                 match self.fault_book.frame(h, self.now) {
@@ -1756,13 +1810,18 @@ impl World {
     /// The grandmaster the slaves are meant to follow now: the best master that
     /// is on the air (started, not silenced, not passive) and acceptable to
     /// them; the primary when there is none (its timescale is what holdover
-    /// is measured against).
+    /// is measured against). A master back on the air counts once slaves can
+    /// have qualified it: until then they rightly follow the one before (a
+    /// primary returning to a backup 30 ms off judged the frames still
+    /// stamped on the backup's time misaligned; scenario graceful-resync).
     fn reference_master(&self) -> usize {
+        let qualified_since = self.now - self.master_qualification;
         self.masters
             .iter()
             .copied()
             .filter(|&m| {
                 !self.silent(m)
+                    && !self.silent_at(m, qualified_since)
                     && self.acceptable.as_ref().is_none_or(|a| a.contains(&m))
                     && match &self.hosts[m].node {
                         NodeKind::Master(node) => !node.is_passive(),
@@ -1852,13 +1911,14 @@ impl World {
             (abs.iter().map(|v| v * v).sum::<f64>() / abs.len() as f64).sqrt()
         };
         let mut slaves = self.hosts.iter().filter_map(|h| h.node.slave());
-        let (mut updates, mut steps, mut delay_sum, mut delay_n) = (0, 0, 0i64, 0);
+        let (mut updates, mut steps, mut slewed, mut delay_sum, mut delay_n) = (0, 0, 0, 0i64, 0);
         let (mut holdovers, mut gm_changes) = (0, 0);
         for s in slaves.by_ref() {
             let c = s.counters();
             gm_changes += c.gm_changes;
             updates += c.servo_updates;
             steps += c.steps;
+            slewed += c.slewed_steps;
             holdovers += c.holdovers;
             if let Some(d) = s.path_delay() {
                 delay_sum += d.0;
@@ -1911,6 +1971,7 @@ impl World {
             lock_threshold_ns: self.lock_threshold as f64,
             servo_updates: updates,
             clock_steps: steps,
+            slewed_resyncs: slewed,
             packets_sent: t.packets_sent,
             packets_lost: t.packets_lost,
             malformed_packets: t.malformed,
@@ -1967,6 +2028,8 @@ impl World {
             unlocked_frames: t.unlocked_frames,
             max_alignment_error_ns: t.max_alignment_error as f64,
             max_stamp_error_ns: t.max_stamp_error as f64,
+            max_timeline_jump_ns: t.max_timeline_jump as f64,
+            timeline_jumps: t.timeline_jumps,
             frames_captured: t.frames_captured,
             frames_in_sets: t.frames_in_sets,
             late_frames: t.late,

@@ -19,7 +19,7 @@ use super::wire::{
     PortIdentity, PtpMessage, SyncBody,
 };
 use crate::node::{Alert, AlertKind, Destination, DropReason, Output, PeerAddr, TxToken};
-use crate::overlay_clock::OverlayClock;
+use crate::output_clock::{OutputClock, ResyncPolicy};
 use crate::time::{Nanos, ScaledNanos, Time, TimeInterval, WireTimestamp};
 use std::collections::VecDeque;
 use std::collections::{BTreeMap, BTreeSet};
@@ -64,6 +64,8 @@ pub struct SlaveConfig {
     /// reject replays.
     pub security: Option<SecurityAssociation>,
     pub delay_mechanism: DelayMechanism,
+    /// How a step asked for after the first lock reaches the output.
+    pub resync: ResyncPolicy,
 }
 
 impl SlaveConfig {
@@ -84,6 +86,7 @@ impl SlaveConfig {
             announce_receipt_timeout: 3,
             security: None,
             delay_mechanism: DelayMechanism::E2E,
+            resync: ResyncPolicy::Step,
         }
     }
 }
@@ -107,6 +110,8 @@ pub struct SlaveCounters {
     pub delay_resps: u64,
     pub servo_updates: u64,
     pub steps: u64,
+    /// Steps after the first lock taken as a graceful resync (slewed).
+    pub slewed_steps: u64,
     pub malformed: u64,
     pub wrong_domain: u64,
     /// Event messages from a master other than the one the BMCA selected.
@@ -167,7 +172,7 @@ struct DelayRequest {
 
 pub struct PtpSlave {
     config: SlaveConfig,
-    clock: OverlayClock,
+    clock: OutputClock,
     discipline: Box<dyn ClockDiscipline + Send>,
     servo_state: ServoState,
     /// The last measured offset from the master, and when (base time).
@@ -240,7 +245,7 @@ impl PtpSlave {
                 config.delay_weighting,
             ),
             config,
-            clock: OverlayClock::identity(),
+            clock: OutputClock::identity(),
             servo_state: ServoState::Unlocked,
             last_offset: None,
             last_locked: None,
@@ -272,8 +277,9 @@ impl PtpSlave {
         }
     }
 
-    /// The disciplined clock (PTP time as a function of base time).
-    pub fn clock(&self) -> &OverlayClock {
+    /// The clock this port presents (PTP time as a function of base time):
+    /// the disciplined clock, or while a graceful resync closes, trailing it.
+    pub fn clock(&self) -> &OutputClock {
         &self.clock
     }
     pub fn servo_state(&self) -> ServoState {
@@ -470,13 +476,13 @@ impl PtpSlave {
         if let Some(req) = &mut self.pdelay_req
             && req.token == token.id()
         {
-            req.t1 = Some((self.clock.time_at(tx), tx));
+            req.t1 = Some((self.clock.steered().time_at(tx), tx));
             return;
         }
         if let Some(req) = &mut self.delay_req
             && req.token == token.id()
         {
-            req.t3 = Some((self.clock.time_at(tx), tx));
+            req.t3 = Some((self.clock.steered().time_at(tx), tx));
         }
     }
 
@@ -702,7 +708,7 @@ impl PtpSlave {
         if self.next_delay_req.is_none() {
             self.next_delay_req = Some(now);
         }
-        let t2 = self.clock.time_at(rx);
+        let t2 = self.clock.steered().time_at(rx);
         let seq = header.sequence_id;
         if !header.flags.two_step {
             let Some(t1) = body.origin_timestamp.to_time() else {
@@ -800,7 +806,7 @@ impl PtpSlave {
     fn reading(&self, base: Time) -> ClockReading {
         ClockReading {
             base,
-            disciplined: self.clock.time_at(base),
+            disciplined: self.clock.steered().time_at(base),
         }
     }
 
@@ -833,10 +839,13 @@ impl PtpSlave {
         // whatever the packet says: a model that just jumped (a reordered
         // packet taken for the path, swarm seed 315) steers milliseconds
         // while judging every packet that disagrees as queued.
-        let witness = if update.steering.abs() > LOCKED_OFFSET_BOUND {
-            Some(update.steering)
+        // What counts is the clock this port presents: while a graceful
+        // resync closes, it trails the disciplined clock by the lag.
+        let lag = self.clock.lag_at(now);
+        let witness = if (update.steering - lag).abs() > LOCKED_OFFSET_BOUND {
+            Some(update.steering - lag)
         } else {
-            update.evidence.then_some(update.offset)
+            update.evidence.then_some(update.offset - lag)
         };
         if let Some(offset) = witness {
             if self.recent_offsets.len() == LOCK_WINDOW {
@@ -857,8 +866,20 @@ impl PtpSlave {
                 self.recent_offsets.clear();
             }
             self.last_locked = None;
-            self.clock.step(now, step);
-            self.counters.steps += 1;
+            match self.config.resync {
+                // Once frames have gone out on this clock, a resync within
+                // the limit slews them there instead of jumping.
+                ResyncPolicy::Slew { rate_ppb, limit }
+                    if self.has_locked && step.abs() <= limit =>
+                {
+                    self.clock.slew_step(now, step, rate_ppb);
+                    self.counters.slewed_steps += 1;
+                }
+                _ => {
+                    self.clock.step(now, step);
+                    self.counters.steps += 1;
+                }
+            }
             // A request stamped before the step no longer describes this clock.
             self.delay_req = None;
             self.pdelay_req = None;
@@ -873,7 +894,7 @@ impl PtpSlave {
     }
 
     fn handle_pdelay_resp(&mut self, header: &Header, t2: WireTimestamp, rx: Time) {
-        let t4 = (self.clock.time_at(rx), rx);
+        let t4 = (self.clock.steered().time_at(rx), rx);
         let Some(req) = &mut self.pdelay_req else {
             self.counters.unmatched += 1;
             return;
@@ -931,7 +952,7 @@ impl PtpSlave {
         let msg = PtpMessage::new(
             header,
             MessageBody::PdelayReq(PdelayReqBody {
-                origin_timestamp: WireTimestamp::from_time(self.clock.time_at(now)),
+                origin_timestamp: WireTimestamp::from_time(self.clock.steered().time_at(now)),
             }),
         );
         let to = match self.master_addr {
@@ -979,7 +1000,7 @@ impl PtpSlave {
         let msg = PtpMessage::new(
             header,
             MessageBody::DelayReq(DelayReqBody {
-                origin_timestamp: WireTimestamp::from_time(self.clock.time_at(now)),
+                origin_timestamp: WireTimestamp::from_time(self.clock.steered().time_at(now)),
             }),
         );
         let to = match self.master_addr {
@@ -1122,6 +1143,48 @@ mod tests {
             ..locked_update(18_000_000)
         };
         s.apply(second(8), queued);
+        assert_eq!(s.lock_state(), ServoState::Locked);
+    }
+
+    /// After a lock, a step the discipline asks for reaches the output as a
+    /// slew under `ResyncPolicy::Slew`, and the port does not claim lock
+    /// until the output has closed on the clock.
+    #[test]
+    fn a_step_after_lock_is_slewed_out_and_unlocked_meanwhile() {
+        let mut s = PtpSlave::new(SlaveConfig {
+            resync: ResyncPolicy::Slew {
+                rate_ppb: 500_000,
+                limit: Nanos::from_millis(100),
+            },
+            ..SlaveConfig::new(port(9), ServoConfig::Pi(PiConfig::hardware()))
+        });
+        let second = |k: i64| Time(k * 1_000_000_000);
+        for k in 0..8 {
+            s.apply(second(k), locked_update(200));
+        }
+        assert_eq!(s.lock_state(), ServoState::Locked);
+        let before = s.clock().time_at(second(8));
+        let resync = Update {
+            decision: ServoDecision {
+                state: ServoState::Jump,
+                frequency_ppb: 0.0,
+                step: Some(Nanos::from_millis(-30)),
+            },
+            ..locked_update(30_000_000)
+        };
+        s.apply(second(8), resync);
+        assert_eq!(s.counters().steps, 0);
+        assert_eq!(s.counters().slewed_steps, 1);
+        assert_eq!(s.clock().time_at(second(8)), before);
+        assert_eq!(s.clock().lag_at(second(8)), Nanos::from_millis(-30));
+        // The disciplined clock now agrees with the master; the output is
+        // still 30 ms ahead of it, closing at 500 ppm: no lock claim.
+        s.apply(second(9), locked_update(0));
+        assert_eq!(s.lock_state(), ServoState::Unlocked);
+        for k in 70..78 {
+            s.apply(second(k), locked_update(0));
+        }
+        assert_eq!(s.clock().lag_at(second(70)), Nanos::ZERO);
         assert_eq!(s.lock_state(), ServoState::Locked);
     }
 
