@@ -626,6 +626,21 @@ impl PtpSlave {
         if best == self.master {
             return;
         }
+        // What the discipline learnt stays while the port is masterless, and
+        // when the master it learnt it from is back within
+        // `RESTART_SILENCE`: neither its time nor the path changed. A master
+        // lost to three Announces missing in a row (2 % background loss
+        // does it now and then) was re-learnt from nothing, a transient
+        // over the lock threshold long after every fault (swarm seed 818).
+        let relearn = match best {
+            None => false,
+            Some(new) => {
+                self.last_master != Some(new)
+                    || self
+                        .masterless_since
+                        .is_some_and(|since| now - since > RESTART_SILENCE)
+            }
+        };
         if let Some(new) = best {
             if self.last_master.is_some_and(|old| old != new) {
                 self.counters.gm_changes += 1;
@@ -656,7 +671,9 @@ impl PtpSlave {
         self.delay_req = None;
         self.next_delay_req = None;
         self.recent_offsets.clear();
-        self.discipline.reset(self.clock.frequency_ppb());
+        if relearn {
+            self.discipline.reset(self.clock.frequency_ppb());
+        }
         if best.is_none() {
             self.enter_holdover(now);
         }
@@ -1261,6 +1278,48 @@ mod tests {
         follow(&mut s, port(1), 128, 2_500_000_000);
         s.handle_timeout(Time(3_000_000_100));
         assert_eq!(s.counters().gm_changes, 2);
+    }
+
+    /// A master forgotten for missing Announces and heard again soon after
+    /// is the same time over the same path: what the discipline learnt is
+    /// kept. Another master is learnt afresh.
+    #[test]
+    fn the_same_master_back_after_a_short_silence_is_not_relearnt() {
+        let mut s = slave(vec![]);
+        follow(&mut s, port(1), 128, 0);
+        let sample = |at: i64| {
+            let reading = ClockReading {
+                base: Time(at),
+                disciplined: Time(at),
+            };
+            let sync = SyncSample {
+                t1: Time(at - 10_000),
+                t2: Time(at),
+                t2_base: Time(at),
+                correction: ScaledNanos(0),
+            };
+            let delay = DelaySample {
+                t3: Time(at + 1_000),
+                t3_base: Time(at + 1_000),
+                t4: Time(at + 11_000),
+                correction: ScaledNanos(0),
+            };
+            (reading, sync, delay)
+        };
+        for k in 0..3 {
+            let (reading, sync, delay) = sample(k * 1_000_000_000);
+            let _ = s.discipline.sync(reading, sync);
+            let _ = s.discipline.delay(reading, delay);
+        }
+        assert!(s.discipline.holdover_frequency().is_some(), "started");
+        // No Announce for three intervals: the master is forgotten.
+        s.handle_timeout(Time(3_500_000_000));
+        assert_eq!(s.port_state(), PortState::Faulty);
+        follow(&mut s, port(1), 128, 4_000_000_000);
+        assert!(s.discipline.holdover_frequency().is_some(), "kept");
+        // A different master: relearnt.
+        follow(&mut s, port(2), 100, 4_500_000_000);
+        assert!(s.discipline.holdover_frequency().is_none(), "relearnt");
     }
 
     /// A discipline that has not started when its master falls silent

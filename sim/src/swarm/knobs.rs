@@ -19,6 +19,10 @@ pub const RATES: [&str; 6] = ["23.976", "24", "25", "29.97", "50", "59.94"];
 const FAULTS_FROM_NS: i64 = 10_000_000_000;
 /// The liveness phase outlasts its bound by this, the window judged.
 const TAIL_NS: i64 = 20_000_000_000;
+/// Graceful resync as the swarm draws it: steps up to 5 ms slewed at
+/// 500 ppm (10 s), larger ones stepped.
+pub const SLEW_LIMIT_NS: i64 = 5_000_000;
+pub const SLEW_RATE_PPM: i64 = 500;
 
 /// What the fault recipes need to know of the world.
 #[derive(Clone, Debug)]
@@ -109,6 +113,8 @@ pub struct Knobs {
     pub servo: &'static str,
     pub p2p: bool,
     pub security: bool,
+    /// Graceful resync: later steps slewed at 500 ppm, up to `SLEW_LIMIT_NS`.
+    pub slew_resync: bool,
     // [timestamping], [network]
     pub timestamping: Timestamping,
     pub latency: PtpLatency,
@@ -167,6 +173,8 @@ impl Knobs {
         let p2p = servo != "camsync" && r.random_bool(0.15);
         let security_drawn = r.random_bool(0.2);
         let transparent_drawn = r.random_bool(0.2);
+        // Its own stream: drawing it reshuffles nothing else.
+        let slew_resync = seeds.stream("swarm/resync").random_bool(0.3);
 
         let mut r = seeds.stream("swarm/timestamping");
         let timestamping = if r.random_bool(0.7) {
@@ -301,6 +309,11 @@ impl Knobs {
             servo == "pi",
             log_sync_interval.unwrap_or(-3),
             behind_boundary,
+            if slew_resync {
+                SLEW_LIMIT_NS * 1_000_000_000 / (SLEW_RATE_PPM * 1_000)
+            } else {
+                0
+            },
         );
         let duration_ns = safety_end_ns + bound + TAIL_NS;
 
@@ -328,6 +341,7 @@ impl Knobs {
             servo,
             p2p,
             security,
+            slew_resync,
             timestamping,
             latency,
             asymmetry_ns,
@@ -371,13 +385,18 @@ impl Knobs {
                 s(self.safety_end_ns)
             ),
             format!(
-                "ptp            profile {}{}, servo {}, {}{}{}",
+                "ptp            profile {}{}, servo {}, {}{}{}{}",
                 self.profile,
                 self.log_sync_interval
                     .map_or(String::new(), |l| format!(" (log_sync_interval {l})")),
                 self.servo,
                 if self.p2p { "p2p" } else { "e2e" },
                 if self.security { ", authenticated" } else { "" },
+                if self.slew_resync {
+                    ", slewed resyncs"
+                } else {
+                    ""
+                },
                 if self.transparent_clocks {
                     ", transparent clocks"
                 } else {

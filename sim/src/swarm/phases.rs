@@ -6,7 +6,7 @@
 //! - liveness, from then on: within `bound` every disciplined clock is locked
 //!   again and the sets are complete, and they stay so to the end.
 
-use crate::scenario::{FaultKind, Scenario, ServoKind, TimestampingMode};
+use crate::scenario::{FaultKind, ResyncMode, Scenario, ServoKind, TimestampingMode};
 
 /// How long the engine gets to converge after the faults heal (and after
 /// power-on): hardware timestamps with Sync at 8 Hz lock in seconds; software
@@ -26,11 +26,15 @@ use crate::scenario::{FaultKind, Scenario, ServoKind, TimestampingMode};
 /// faults healed, paired with one 37 s later gave a frequency 450 ppm off
 /// and a 2.4 ms error, which at that time constant falls below the lock
 /// threshold about 200 s after the heal; hence 240 s.
+///
+/// With graceful resync a port that relocks slews its output the rest of the
+/// way, up to `slew_ns` (its slew limit at its rate), once per level.
 pub fn liveness_bound_ns(
     software: bool,
     pi: bool,
     log_sync_interval: i8,
     behind_boundary: bool,
+    slew_ns: i64,
 ) -> i64 {
     let base_s = match (software, pi) {
         (true, true) => 240,
@@ -48,7 +52,21 @@ pub fn liveness_bound_ns(
         (true, true) => 45,
         (true, false) => base_s * slow,
     };
-    (base_s * slow + hop_s) * 1_000_000_000
+    let levels = 1 + i64::from(behind_boundary);
+    (base_s * slow + hop_s) * 1_000_000_000 + levels * slew_ns
+}
+
+/// How long a scenario's slowest graceful resync takes: its slew limit at
+/// its slew rate (0 when ports step).
+pub fn slew_ns(scenario: &Scenario) -> i64 {
+    let p = &scenario.ptp;
+    match p.resync {
+        ResyncMode::Step => 0,
+        ResyncMode::Slew => {
+            let rate_ppb = (p.slew_rate_ppm.0 * 1000.0).max(1.0);
+            (p.slew_limit.ns() as f64 / rate_ppb * 1e9).ceil() as i64
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,6 +101,7 @@ impl Phases {
                 scenario.ptp.servo == ServoKind::Pi,
                 scenario.ptp.settings().log_sync_interval,
                 scenario.cameras.iter().any(|g| g.behind.is_some()),
+                slew_ns(scenario),
             ),
             end: scenario.duration.ns(),
         }

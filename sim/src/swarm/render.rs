@@ -3,7 +3,7 @@
 //! failure is exactly the world that failed: `camsync run repro.toml`.
 
 use super::faults::{FaultDraw, kind_name};
-use super::knobs::{Knobs, PtpLatency, Timestamping};
+use super::knobs::{Knobs, PtpLatency, SLEW_LIMIT_NS, SLEW_RATE_PPM, Timestamping};
 use std::fmt::Write;
 
 /// A duration in the largest unit that says it exactly.
@@ -42,6 +42,13 @@ pub fn scenario_toml(k: &Knobs, header: &[String]) -> String {
     let _ = writeln!(t, "servo = \"{}\"", k.servo);
     if k.p2p {
         let _ = writeln!(t, "delay_mechanism = \"p2p\"");
+    }
+    if k.slew_resync {
+        let _ = writeln!(
+            t,
+            "resync = \"slew\"\nslew_rate_ppm = {SLEW_RATE_PPM}\nslew_limit = {}",
+            dur(SLEW_LIMIT_NS)
+        );
     }
     if k.security {
         let _ = writeln!(
