@@ -75,14 +75,16 @@ fn a_clean_build_keeps_every_invariant_over_50_seeds() {
 ///   and paired it with one after (now a discipline that never started
 ///   starts afresh after holdover), and the hub's first sample, taken under
 ///   20 ms reordering just before the heal, needs 200 s to settle at the
-///   PI's software gains (the bound, 240 s).
+///   PI's software gains (the bound, 240 s);
+/// - 818: a master forgotten for three Announces lost to 2 % background
+///   loss was relearnt from nothing when heard again a moment later.
 #[test]
 #[cfg_attr(debug_assertions, ignore = "simulates minutes: run with --release")]
 fn seeds_that_found_bugs_stay_fixed() {
     let mut failures = Vec::new();
     for seed in [
-        9, 96, 151, 163, 225, 274, 288, 315, 344, 389, 409, 453, 462, 590, 663, 919, 1012, 1015,
-        1020, 1025, 1029, 1042, 1054, 1087, 1098,
+        9, 96, 151, 163, 225, 274, 288, 315, 344, 389, 409, 453, 462, 590, 663, 818, 919, 1012,
+        1015, 1020, 1025, 1029, 1042, 1054, 1087, 1098,
     ] {
         failures.extend(self::failures(seed..seed + 1, &ALL_KINDS));
     }
