@@ -112,9 +112,15 @@ impl OutputClock {
         self.steered.set_frequency_ppb(now, ppb)
     }
 
-    /// Steps the disciplined clock and the output with it.
+    /// Steps the disciplined clock by `delta` and the output onto it: a lag
+    /// still closing is closed at once, so the output jumps by `delta` plus
+    /// that lag and is the disciplined clock again.
     pub fn step(&mut self, now: Time, delta: Nanos) {
         self.steered.step(now, delta);
+        if self.lag.remaining != 0 {
+            self.lag = Lag::default();
+            self.lag_version += 1;
+        }
     }
 
     /// Steps the disciplined clock by `delta` while the output stays where it
@@ -183,6 +189,11 @@ mod tests {
         c.slew_step(now, Nanos::from_millis(-20), 500_000);
         c.slew_step(now + Nanos(10 * SECOND), Nanos::from_millis(20), 500_000);
         assert_eq!(c.lag_at(now + Nanos(10 * SECOND)), Nanos::from_millis(5));
+        // A hard step puts the output back on the disciplined clock.
+        let later = now + Nanos(11 * SECOND);
+        c.step(later, Nanos::from_millis(1));
+        assert_eq!(c.lag_at(later), Nanos::ZERO);
+        assert_eq!(c.time_at(later), c.steered().time_at(later));
     }
 
     #[test]

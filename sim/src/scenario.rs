@@ -1036,6 +1036,22 @@ impl Scenario {
         if let Some(problem) = self.ptp.servo_problem() {
             return Err(at_key("delay_mechanism", problem));
         }
+        // The output must keep running forward while it closes (a rate far
+        // below 1) and close at all; a limit beyond a minute at the slowest
+        // rate would leave frames flagged for hours.
+        let rate = self.ptp.slew_rate_ppm.0;
+        if !(1.0..=100_000.0).contains(&rate) {
+            return Err(at_key(
+                "slew_rate_ppm",
+                format!("the slew rate must be 1 to 100000 ppm, not {rate}"),
+            ));
+        }
+        if self.ptp.slew_limit.ns() > Nanos::from_secs(1).0 {
+            return Err(at_key(
+                "slew_limit",
+                "a step larger than 1 s is stepped: slew_limit is at most 1s".into(),
+            ));
+        }
         let settings = self.ptp.settings();
         let profile = self.ptp.profile.0;
         let (lo, hi) = settings.sync_range;
@@ -1395,6 +1411,16 @@ mod tests {
         let text = format!("{MINIMAL}[network]\nloss = 1.5\n");
         let e = Scenario::parse(&text, "v.toml", &any).unwrap_err();
         assert_eq!((e.line, e.field.as_deref()), (8, Some("loss")), "{e}");
+        // A slew that would never close, or run the output backwards.
+        for rate in ["0", "2000000"] {
+            let text = format!("{MINIMAL}[ptp]\nresync = \"slew\"\nslew_rate_ppm = {rate}\n");
+            let e = Scenario::parse(&text, "v.toml", &any).unwrap_err();
+            assert_eq!(
+                (e.line, e.field.as_deref()),
+                (9, Some("slew_rate_ppm")),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -1066,8 +1066,6 @@ impl World {
         }
     }
 
-    /// A crashed host comes back: a fresh node, its state lost; a camera
-    /// numbers its frames on from where it stopped.
     /// A camera's timeline, judged from its first lock: how far its stamp
     /// error moved since its last frame.
     fn follow_timeline(&mut self, camera: usize, error: i64, locked: bool) {
@@ -1081,6 +1079,8 @@ impl World {
         t.timeline[camera] = Some(error);
     }
 
+    /// A crashed host comes back: a fresh node, its state lost; a camera
+    /// numbers its frames on from where it stopped.
     fn restart(&mut self, h: usize) {
         let local = self.hosts[h].osc.local_at(self.now);
         let mut node = (self.factories[h])(local);

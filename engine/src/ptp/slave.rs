@@ -286,10 +286,12 @@ impl PtpSlave {
         self.servo_state
     }
 
-    /// Whether the clock is locked: the servo in s2, and each of the last
-    /// `LOCK_WINDOW` offsets measured as evidence (`Update::evidence`: not
-    /// a packet its discipline judged held in a queue) within
-    /// `LOCKED_OFFSET_BOUND`. A whole window, not one offset: right after
+    /// Whether the clock this port presents is locked: the servo in s2, and
+    /// each of the last `LOCK_WINDOW` offsets within `LOCKED_OFFSET_BOUND`.
+    /// The window holds the offsets measured as evidence (`Update::evidence`:
+    /// not a packet its discipline judged held in a queue), and any move of
+    /// the model beyond the bound (`Update::steering`), each less the lag of
+    /// a graceful resync still closing. A whole window, not one offset: right after
     /// the first step one packet measures near zero whatever the truth
     /// (swarm seed 96). Never in holdover: nothing measures the clock then,
     /// and the frequency held is only as good as the servo's last
@@ -316,7 +318,7 @@ impl PtpSlave {
             .unwrap_or(Nanos::ZERO)
     }
 
-    /// How far a time read from the disciplined clock at base time `now` may
+    /// How far a time read from this port's clock at base time `now` may
     /// be from the master's: twice the largest recent measured offset (at
     /// least 1 µs), growing by 1 µs per second (a 1 ppm frequency error)
     /// since the last was measured. `None` while not locked (`lock_state`):
@@ -885,9 +887,11 @@ impl PtpSlave {
             self.last_locked = None;
             match self.config.resync {
                 // Once frames have gone out on this clock, a resync within
-                // the limit slews them there instead of jumping.
+                // the limit slews them there instead of jumping. The limit
+                // holds for the lag the output is left with, not the step
+                // alone: resyncs that add up are stepped.
                 ResyncPolicy::Slew { rate_ppb, limit }
-                    if self.has_locked && step.abs() <= limit =>
+                    if self.has_locked && (self.clock.lag_at(now) + step).abs() <= limit =>
                 {
                     self.clock.slew_step(now, step, rate_ppb);
                     self.counters.slewed_steps += 1;
