@@ -634,15 +634,10 @@ impl PtpSlave {
         // lost to three Announces missing in a row (2 % background loss
         // does it now and then) was re-learnt from nothing, a transient
         // over the lock threshold long after every fault (swarm seed 818).
-        let relearn = match best {
-            None => false,
-            Some(new) => {
-                self.last_master != Some(new)
-                    || self
-                        .masterless_since
-                        .is_some_and(|since| now - since > RESTART_SILENCE)
-            }
-        };
+        let long_silence = self
+            .masterless_since
+            .is_some_and(|since| now - since > RESTART_SILENCE);
+        let relearn = best.is_some_and(|new| self.last_master != Some(new) || long_silence);
         if let Some(new) = best {
             if self.last_master.is_some_and(|old| old != new) {
                 self.counters.gm_changes += 1;
@@ -654,10 +649,7 @@ impl PtpSlave {
             // from it forgotten. Forgetting on every re-selection would let
             // a message captured before a short outage and replayed after
             // it through as the first one heard.
-            if self
-                .masterless_since
-                .is_some_and(|since| now - since > RESTART_SILENCE)
-            {
+            if long_silence {
                 self.replay.forget(new);
             }
             self.masterless_since = None;
@@ -1284,6 +1276,31 @@ mod tests {
         assert_eq!(s.counters().gm_changes, 2);
     }
 
+    /// One Sync, Delay_Req and Sync again at base time `at` over a 10 µs
+    /// path, the clock `offset` ahead, fed straight to the port's discipline:
+    /// the last Sync's update.
+    fn exchange(s: &mut PtpSlave, at: i64, offset: i64) -> Option<Update> {
+        let reading = ClockReading {
+            base: Time(at),
+            disciplined: Time(at),
+        };
+        let sync = SyncSample {
+            t1: Time(at - offset - 10_000),
+            t2: Time(at),
+            t2_base: Time(at),
+            correction: ScaledNanos(0),
+        };
+        let _ = s.discipline.sync(reading, sync);
+        let delay = DelaySample {
+            t3: Time(at + 1_000),
+            t3_base: Time(at + 1_000),
+            t4: Time(at + 1_000 - offset + 10_000),
+            correction: ScaledNanos(0),
+        };
+        let _ = s.discipline.delay(reading, delay);
+        s.discipline.sync(reading, sync)
+    }
+
     /// A master forgotten for missing Announces and heard again soon after
     /// is the same time over the same path: what the discipline learnt is
     /// kept. Another master is learnt afresh.
@@ -1291,29 +1308,8 @@ mod tests {
     fn the_same_master_back_after_a_short_silence_is_not_relearnt() {
         let mut s = slave(vec![]);
         follow(&mut s, port(1), 128, 0);
-        let sample = |at: i64| {
-            let reading = ClockReading {
-                base: Time(at),
-                disciplined: Time(at),
-            };
-            let sync = SyncSample {
-                t1: Time(at - 10_000),
-                t2: Time(at),
-                t2_base: Time(at),
-                correction: ScaledNanos(0),
-            };
-            let delay = DelaySample {
-                t3: Time(at + 1_000),
-                t3_base: Time(at + 1_000),
-                t4: Time(at + 11_000),
-                correction: ScaledNanos(0),
-            };
-            (reading, sync, delay)
-        };
         for k in 0..3 {
-            let (reading, sync, delay) = sample(k * 1_000_000_000);
-            let _ = s.discipline.sync(reading, sync);
-            let _ = s.discipline.delay(reading, delay);
+            let _ = exchange(&mut s, k * 1_000_000_000, 0);
         }
         assert!(s.discipline.holdover_frequency().is_some(), "started");
         // No Announce for three intervals: the master is forgotten.
@@ -1333,27 +1329,6 @@ mod tests {
     fn holdover_before_the_first_estimate_starts_the_discipline_afresh() {
         let mut s = slave(vec![]);
         follow(&mut s, port(1), 128, 0);
-        let exchange = |s: &mut PtpSlave, at: i64, offset: i64| {
-            let reading = ClockReading {
-                base: Time(at),
-                disciplined: Time(at),
-            };
-            let sync = SyncSample {
-                t1: Time(at - offset - 10_000),
-                t2: Time(at),
-                t2_base: Time(at),
-                correction: ScaledNanos(0),
-            };
-            let _ = s.discipline.sync(reading, sync);
-            let delay = DelaySample {
-                t3: Time(at + 1_000),
-                t3_base: Time(at + 1_000),
-                t4: Time(at + 1_000 - offset + 10_000),
-                correction: ScaledNanos(0),
-            };
-            let _ = s.discipline.delay(reading, delay);
-            s.discipline.sync(reading, sync)
-        };
         // The PI holds its first sample (s0), taken 5 ms off.
         let first = exchange(&mut s, 0, 5_000_000).expect("sampled");
         assert_eq!(first.decision.state, ServoState::Unlocked);
