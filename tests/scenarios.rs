@@ -166,11 +166,16 @@ fn ptp_graceful_resync() {
     replay("scenarios/ptp/graceful-resync.toml");
 }
 
+#[test]
+fn topologies_distributed_agents() {
+    replay("scenarios/topologies/distributed-agents.toml");
+}
+
 /// Every scenario file in the library is replayed by one of the tests above.
 #[test]
 fn every_library_scenario_is_replayed() {
     let source = include_str!("scenarios.rs");
-    for sub in ["", "ptp/"] {
+    for sub in ["", "ptp/", "topologies/"] {
         let dir = common::repo().join("scenarios").join(sub);
         let mut files: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()

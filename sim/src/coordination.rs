@@ -1,6 +1,8 @@
 //! The coordination path inside the world: every camera agent's and the
 //! hub's coordination endpoint (the engine's `CameraEndpoint` and
-//! `HubEndpoint`), and the network between them — its own seeded delay,
+//! `HubEndpoint`) — or, in the distributed topology, every agent's
+//! `PeerEndpoint` and no hub's — and the network between them: its own
+//! seeded delay,
 //! and what faults do to it (partitions cut it; `duplication` and
 //! `reordering` strike it as they strike PTP; `coordination-corruption`
 //! flips bits, cuts frames short or drops them).
@@ -17,12 +19,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::rng::{Seeds, Stream};
-use crate::score::{CoordinationScore, HealthScore};
+use crate::score::{CoordinationScore, HealthScore, MeshScore};
 use camsync_engine::coordination::keys::{IcvAlgorithm, Key};
 use camsync_engine::coordination::{
-    CameraEndpoint, CommandConfig, Epoch, HubEndpoint, KeyRing, LinkConfig, NodeId, Rejection,
+    CameraEndpoint, CommandConfig, Epoch, HubEndpoint, KeyRing, LinkConfig, NodeId, PeerEndpoint,
+    Rejection,
 };
-use camsync_engine::health::{CameraHealth, ClusterId, HealthConfig};
+use camsync_engine::health::{CameraHealth, ClusterId, HealthConfig, HealthMonitor};
 use camsync_engine::time::{Nanos, Time};
 use rand::RngExt;
 
@@ -44,6 +47,17 @@ pub enum Endpoint {
     Absent,
     Camera(Box<CameraEndpoint>),
     Hub(Box<HubEndpoint>),
+    /// A camera agent of the distributed topology.
+    Peer(Box<PeerEndpoint>),
+}
+
+/// Who judges the rig's health.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Topology {
+    /// The hub: cameras report to it, it commands them.
+    Central,
+    /// Every camera agent, from the reports all of them send to all.
+    Distributed,
 }
 
 /// What the path does to one frame: the copies that arrive, each after its
@@ -111,7 +125,8 @@ impl Tally {
     }
 }
 
-/// Health figures of hubs that have restarted since: carried into the score.
+/// Health figures of judges that have restarted since: carried into the
+/// score.
 #[derive(Clone, Copy, Debug, Default)]
 struct Carried {
     time_in: [Nanos; 6],
@@ -128,6 +143,11 @@ pub struct Coordination {
     /// Per host: its boot count, the epoch of its endpoint.
     boots: Vec<u32>,
     hub: usize,
+    topology: Topology,
+    /// Whose health figures the score reports: the hub's, or in the
+    /// distributed topology the first camera's agent's (any agent's board
+    /// is the operator's; the mesh section says how far they differ).
+    judge: usize,
     /// Camera hosts and the cluster each is in.
     cameras: Vec<(usize, ClusterId)>,
     degraded_offset: Nanos,
@@ -139,6 +159,19 @@ pub struct Coordination {
     carried: Carried,
     /// Commands the hub sent (carried across its restarts).
     carried_commands: camsync_engine::coordination::CommandStats,
+    mesh: MeshTally,
+}
+
+/// How far the agents' views differ, in the distributed topology (true
+/// time, since agents' clocks differ).
+#[derive(Clone, Debug, Default)]
+struct MeshTally {
+    /// Since when the agents up have disagreed, if they do now.
+    disagreeing_since: Option<i64>,
+    disagreement: i64,
+    longest: i64,
+    /// Alerts raised by all agents.
+    alerts: u64,
 }
 
 fn keys() -> KeyRing {
@@ -166,6 +199,7 @@ impl Coordination {
         seeds: &Seeds,
         hosts: usize,
         hub: usize,
+        topology: Topology,
         cameras: Vec<(usize, ClusterId)>,
         degraded_offset: Nanos,
         local: impl Fn(usize) -> i64,
@@ -176,6 +210,11 @@ impl Coordination {
             generation: vec![0; hosts],
             boots: vec![1; hosts],
             hub,
+            topology,
+            judge: match (topology, cameras.first()) {
+                (Topology::Distributed, Some(&(first, _))) => first,
+                _ => hub,
+            },
             cameras,
             degraded_offset,
             path: seeds.stream("coord/path"),
@@ -184,25 +223,31 @@ impl Coordination {
             applied: BTreeSet::new(),
             carried: Carried::default(),
             carried_commands: Default::default(),
+            mesh: MeshTally::default(),
         };
-        c.endpoints[hub] = Endpoint::Hub(Box::new(c.hub_endpoint(Time(local(hub)))));
+        if topology == Topology::Central {
+            c.endpoints[hub] = Endpoint::Hub(Box::new(c.hub_endpoint(Time(local(hub)))));
+        }
         for i in 0..c.cameras.len() {
             let h = c.cameras[i].0;
-            c.endpoints[h] = Endpoint::Camera(Box::new(c.camera_endpoint(h, Time(local(h)))));
+            c.endpoints[h] = c.camera_endpoint(h, Time(local(h)));
         }
         c
     }
 
-    fn hub_endpoint(&self, now: Time) -> HubEndpoint {
-        let health = HealthConfig {
+    fn health_config(&self) -> HealthConfig {
+        HealthConfig {
             liveness_timeout: LIVENESS_TIMEOUT,
             degraded_offset: self.degraded_offset,
             degraded_after: DEGRADED_AFTER,
-        };
+        }
+    }
+
+    fn hub_endpoint(&self, now: Time) -> HubEndpoint {
         let mut hub = HubEndpoint::new(
             link_config(self.hub, self.boots[self.hub]),
             CommandConfig::default(),
-            health,
+            self.health_config(),
             now,
         )
         .expect("a valid hub endpoint");
@@ -212,9 +257,39 @@ impl Coordination {
         hub
     }
 
-    fn camera_endpoint(&self, h: usize, now: Time) -> CameraEndpoint {
-        CameraEndpoint::new(link_config(h, self.boots[h]), STATUS_INTERVAL, now)
-            .expect("a valid camera endpoint")
+    fn camera_endpoint(&self, h: usize, now: Time) -> Endpoint {
+        let link = link_config(h, self.boots[h]);
+        match self.topology {
+            Topology::Central => Endpoint::Camera(Box::new(
+                CameraEndpoint::new(link, STATUS_INTERVAL, now).expect("a valid camera endpoint"),
+            )),
+            Topology::Distributed => {
+                let mut agent = PeerEndpoint::new(link, STATUS_INTERVAL, self.health_config(), now)
+                    .expect("a valid agent endpoint");
+                for &(peer, cluster) in &self.cameras {
+                    agent.add_agent(now, NodeId(peer as u32), cluster);
+                }
+                Endpoint::Peer(Box::new(agent))
+            }
+        }
+    }
+
+    /// The health board host `h` keeps, if it keeps one.
+    fn board(&self, h: usize) -> Option<&HealthMonitor> {
+        match &self.endpoints[h] {
+            Endpoint::Hub(hub) => Some(hub.health()),
+            Endpoint::Peer(agent) => Some(agent.health()),
+            Endpoint::Camera(_) | Endpoint::Absent => None,
+        }
+    }
+
+    pub fn topology(&self) -> Topology {
+        self.topology
+    }
+
+    /// The host whose health figures the score reports.
+    pub fn judge(&self) -> usize {
+        self.judge
     }
 
     pub fn hub(&self) -> usize {
@@ -235,30 +310,36 @@ impl Coordination {
 
     /// Host `h` restarted at local time `now`: its endpoint begins afresh
     /// in a new epoch (a persisted boot counter). A hub keeps numbering its
-    /// commands where it stopped; the health it judged is carried into the
-    /// score, then judged afresh.
+    /// commands where it stopped; the health the judge judged is carried
+    /// into the score, then judged afresh.
     pub fn restart(&mut self, h: usize, now: Time) {
         self.boots[h] += 1;
         self.armed[h] = None;
         self.generation[h] += 1;
+        if h == self.judge
+            && let Some(board) = self.board(h)
+        {
+            let mut carried = self.carried;
+            for (_, f) in board.camera_figures(now) {
+                for (total, t) in carried.time_in.iter_mut().zip(f.time_in) {
+                    *total += t;
+                }
+                carried.transitions += f.transitions;
+            }
+            for (_, _, t) in board.cluster_figures(now) {
+                for (total, t) in carried.cluster_time_in.iter_mut().zip(t) {
+                    *total += t;
+                }
+            }
+            carried.reports += board.reports();
+            self.carried = carried;
+        }
         match &self.endpoints[h] {
             Endpoint::Absent => {}
-            Endpoint::Camera(_) => {
-                self.endpoints[h] = Endpoint::Camera(Box::new(self.camera_endpoint(h, now)));
+            Endpoint::Camera(_) | Endpoint::Peer(_) => {
+                self.endpoints[h] = self.camera_endpoint(h, now);
             }
             Endpoint::Hub(old) => {
-                for (_, f) in old.health().camera_figures(now) {
-                    for (total, t) in self.carried.time_in.iter_mut().zip(f.time_in) {
-                        *total += t;
-                    }
-                    self.carried.transitions += f.transitions;
-                }
-                for (_, _, t) in old.health().cluster_figures(now) {
-                    for (total, t) in self.carried.cluster_time_in.iter_mut().zip(t) {
-                        *total += t;
-                    }
-                }
-                self.carried.reports += old.health().reports();
                 let stats = old.command_stats();
                 let c = &mut self.carried_commands;
                 c.submitted += stats.submitted;
@@ -343,27 +424,27 @@ impl Coordination {
             .collect()
     }
 
-    /// The health section of the score, up to the hub's local time `now`.
+    /// The health section of the score, up to the judge's local time `now`.
     pub fn health_score(&self, now: Time) -> HealthScore {
         let mut time_in = self.carried.time_in;
         let mut cluster_time_in = self.carried.cluster_time_in;
         let mut transitions = self.carried.transitions;
         let mut reports = self.carried.reports;
         let mut locked_at_end = 0;
-        if let Endpoint::Hub(hub) = &self.endpoints[self.hub] {
-            for (_, f) in hub.health().camera_figures(now) {
+        if let Some(board) = self.board(self.judge) {
+            for (_, f) in board.camera_figures(now) {
                 for (total, t) in time_in.iter_mut().zip(f.time_in) {
                     *total += t;
                 }
                 transitions += f.transitions;
                 locked_at_end += u64::from(f.state == CameraHealth::Locked);
             }
-            for (_, _, t) in hub.health().cluster_figures(now) {
+            for (_, _, t) in board.cluster_figures(now) {
                 for (total, t) in cluster_time_in.iter_mut().zip(t) {
                     *total += t;
                 }
             }
-            reports += hub.health().reports();
+            reports += board.reports();
         }
         let s = |state: CameraHealth| time_in[state as usize].0 as f64 / 1e9;
         HealthScore {
@@ -381,6 +462,63 @@ impl Coordination {
             alerts: self.tally.alert_kinds.values().sum(),
             alert_kinds: self.tally.alert_kinds.clone(),
         }
+    }
+
+    /// Notes, at true time `now`, whether the agents that are up (`up`) all
+    /// hold the same view of every agent (the distributed topology).
+    pub fn note_views(&mut self, now: i64, up: impl Fn(usize) -> bool) {
+        let agree = self.views_agree(&up);
+        let m = &mut self.mesh;
+        match (m.disagreeing_since, agree) {
+            (None, false) => m.disagreeing_since = Some(now),
+            (Some(since), true) => {
+                m.disagreement += now - since;
+                m.longest = m.longest.max(now - since);
+                m.disagreeing_since = None;
+            }
+            _ => {}
+        }
+    }
+
+    fn views_agree(&self, up: &impl Fn(usize) -> bool) -> bool {
+        let mut boards = self
+            .camera_hosts()
+            .filter(|&h| up(h))
+            .filter_map(|h| self.board(h));
+        let Some(first) = boards.next() else {
+            return true;
+        };
+        let view = |b: &HealthMonitor| {
+            self.cameras
+                .iter()
+                .map(|&(h, _)| b.camera(NodeId(h as u32)))
+                .collect::<Vec<_>>()
+        };
+        let reference = view(first);
+        boards.all(|b| view(b) == reference)
+    }
+
+    /// An agent raised an alert.
+    pub fn count_agent_alert(&mut self) {
+        self.mesh.alerts += 1;
+    }
+
+    /// The mesh section of the score at true time `end`: `None` in the
+    /// central topology.
+    pub fn mesh_score(&self, end: i64) -> Option<MeshScore> {
+        if self.topology != Topology::Distributed {
+            return None;
+        }
+        let m = &self.mesh;
+        let open = m.disagreeing_since.map_or(0, |since| end - since);
+        Some(MeshScore {
+            agents: self.cameras.len() as u64,
+            disagreement_s: (m.disagreement + open) as f64 / 1e9,
+            longest_disagreement_s: m.longest.max(open) as f64 / 1e9,
+            agree_at_end: u64::from(open == 0),
+            disagreeing_at_end_s: open as f64 / 1e9,
+            alerts: m.alerts,
+        })
     }
 
     /// The coordination section of the score.

@@ -572,6 +572,20 @@ pub struct HubSpec {
     /// previous frame, flagged).
     #[serde(default)]
     pub missing: MissingName,
+    /// Who coordinates: "central" (the cameras report to this hub, which
+    /// judges their health and sends the pictures' commands) or
+    /// "distributed" (every camera's agent reports to every other and
+    /// judges all of them; the hub only aligns the video).
+    #[serde(default)]
+    pub coordination: CoordinationName,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CoordinationName {
+    #[default]
+    Central,
+    Distributed,
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -1109,6 +1123,14 @@ impl Scenario {
                     "the first camera is the visual reference and must be PTP-locked".into(),
                 ));
             }
+            if self.hub.coordination == CoordinationName::Distributed {
+                return Err(at_key(
+                    "coordination",
+                    "cameras steered from the pictures take the hub's commands: they need \
+                     coordination = \"central\""
+                        .into(),
+                ));
+            }
         }
         // Oscillators must keep running forward, and every time must fit.
         let oscillators = std::iter::once(&self.clocks)
@@ -1421,6 +1443,17 @@ mod tests {
                 "{e}"
             );
         }
+        // The pictures' commands come from a hub: no hub, no visual sync.
+        let text = MINIMAL.replace(
+            "rate = \"50\"\n",
+            "rate = \"50\"\n[[cameras]]\nrate = \"50\"\nsync = \"visual\"\n[visual]\n",
+        ) + "coordination = \"distributed\"\n";
+        let e = Scenario::parse(&text, "v.toml", &any).unwrap_err();
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (11, Some("coordination")),
+            "{e}"
+        );
     }
 
     #[test]

@@ -18,7 +18,34 @@ pub struct Score {
     pub visual: Option<VisualScore>,
     pub health: HealthScore,
     pub coordination: CoordinationScore,
+    /// Present in the distributed topology.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mesh: Option<MeshScore>,
     pub expect: ExpectVerdict,
+}
+
+/// The distributed topology: every camera's agent judges every agent from
+/// the reports they all send to all, with no hub. How far their views
+/// differed over the run (true time): while a report or a liveness timeout
+/// is on its way views differ by milliseconds; while an agent is cut off,
+/// it and the others see each other lost — for as long as the cut lasts.
+/// Agents down (crashed) hold no view and are not compared.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MeshScore {
+    pub agents: u64,
+    /// Seconds during which the agents up did not all hold the same state
+    /// for every agent.
+    pub disagreement_s: f64,
+    /// The longest such stretch.
+    pub longest_disagreement_s: f64,
+    /// 1 if every agent up holds the same view at the end.
+    pub agree_at_end: u64,
+    /// How long they had disagreed when the run ended (0 if they agree): a
+    /// report still in flight, or a split that lasts.
+    pub disagreeing_at_end_s: f64,
+    /// Alerts raised by all agents together (the health section holds the
+    /// first camera's agent's, as its operator hears them).
+    pub alerts: u64,
 }
 
 /// Camera and cluster health as the hub judged it from its cameras' status
@@ -315,12 +342,13 @@ impl Score {
                 drift_err_median_ppm: Some(0.0),
                 ..Default::default()
             }),
+            mesh: Some(MeshScore::default()),
             ..Default::default()
         }
         .to_json();
         matches!(
             section,
-            "ptp" | "align" | "buffer" | "switch" | "visual" | "health" | "coordination"
+            "ptp" | "align" | "buffer" | "switch" | "visual" | "health" | "coordination" | "mesh"
         ) && template
             .get(section)
             .and_then(|s| s.get(name))

@@ -6,15 +6,15 @@
 //! (plus timestamping noise), and scores the run against ground truth.
 
 use crate::buffer_tally::{BufferTally, SetRecord};
-use crate::coordination::{Coordination, Endpoint};
+use crate::coordination::{Coordination, Endpoint, Topology};
 use crate::faults::{FaultBook, FrameFate, Hop};
 use crate::latency::LatencySampler;
 use crate::oscillator::{Oscillator, OscillatorParams};
 use crate::rng::{Seeds, Stream};
 use crate::scenario::{
-    BufferPolicy, BurstSpec, DelayMechanismName, DelayRespMode, FaultKind, FaultSpec, MissingName,
-    OscillatorSpec, ResyncMode, RuleName, Scenario, ServoKind, SyncMode, TimestampingMode,
-    TsprocMode,
+    BufferPolicy, BurstSpec, CoordinationName, DelayMechanismName, DelayRespMode, FaultKind,
+    FaultSpec, MissingName, OscillatorSpec, ResyncMode, RuleName, Scenario, ServoKind, SyncMode,
+    TimestampingMode, TsprocMode,
 };
 use crate::score::{AlignScore, BufferScore, ClockScore, PtpScore, Score, SwitchScore, quantile};
 use crate::switcher::Switcher;
@@ -863,6 +863,10 @@ impl World {
                     &seeds,
                     hosts_total,
                     HUB,
+                    match scenario.hub.coordination {
+                        CoordinationName::Central => Topology::Central,
+                        CoordinationName::Distributed => Topology::Distributed,
+                    },
                     cameras,
                     scenario.score.lock_threshold.nanos(),
                     |h| locals[h],
@@ -2053,10 +2057,11 @@ impl World {
                 bad_cuts: self.switcher.bad_cuts,
             },
             visual: self.hybrid.as_ref().map(HybridLoop::score),
-            health: self
-                .coord
-                .health_score(Time(self.hosts[HUB].osc.local_at(self.duration))),
+            health: self.coord.health_score(Time(
+                self.hosts[self.coord.judge()].osc.local_at(self.duration),
+            )),
             coordination: self.coord.score(),
+            mesh: self.coord.mesh_score(self.duration),
             scenario: self.scenario_name,
             seed: self.seed,
             duration_s: self.duration as f64 / 1e9,
@@ -2108,6 +2113,7 @@ impl World {
         };
         match (&mut self.coord.endpoints[h], report) {
             (Endpoint::Camera(c), Some(report)) => c.handle_timeout(local, report),
+            (Endpoint::Peer(agent), Some(report)) => agent.handle_timeout(local, report),
             (Endpoint::Hub(hub), _) => hub.handle_timeout(local),
             _ => {}
         }
@@ -2129,6 +2135,11 @@ impl World {
             }
             Endpoint::Hub(hub) => {
                 let got = hub.receive(local, bytes);
+                self.coord.tally.delivered(&got, altered);
+                got.is_ok()
+            }
+            Endpoint::Peer(agent) => {
+                let got = agent.receive(local, bytes);
                 self.coord.tally.delivered(&got, altered);
                 got.is_ok()
             }
@@ -2169,6 +2180,8 @@ impl World {
         let mut sends: Vec<(usize, Vec<u8>)> = Vec::new();
         let mut events = Vec::new();
         let cameras: Vec<usize> = self.coord.camera_hosts().collect();
+        let judge = self.coord.judge();
+        let mut agent_alerts = 0;
         match &mut self.coord.endpoints[h] {
             Endpoint::Camera(c) => {
                 while let Some(bytes) = c.poll_transmit() {
@@ -2190,7 +2203,24 @@ impl World {
                     events.push(e);
                 }
             }
+            Endpoint::Peer(agent) => {
+                while let Some(bytes) = agent.poll_transmit() {
+                    for &to in cameras.iter().filter(|&&to| to != h) {
+                        sends.push((to, bytes.clone()));
+                    }
+                }
+                // Every agent raises its own; the operator hears the judge's.
+                while let Some(alert) = agent.poll_alert() {
+                    agent_alerts += 1;
+                    if h == judge {
+                        events.push(HubEvent::Alert(alert));
+                    }
+                }
+            }
             Endpoint::Absent => {}
+        }
+        for _ in 0..agent_alerts {
+            self.coord.count_agent_alert();
         }
         for (to, bytes) in sends {
             self.coord_send(h, to, bytes);
@@ -2199,6 +2229,10 @@ impl World {
             self.coord_event(event);
         }
         self.coord_reschedule(h);
+        if self.coord.topology() == Topology::Distributed {
+            let up: Vec<bool> = (0..self.hosts.len()).map(|x| !self.silent(x)).collect();
+            self.coord.note_views(self.now, |x| up[x]);
+        }
     }
 
     fn coord_event(&mut self, event: HubEvent) {
@@ -2253,6 +2287,7 @@ impl World {
         let deadline = match &self.coord.endpoints[h] {
             Endpoint::Camera(c) => c.poll_timeout(),
             Endpoint::Hub(hub) => hub.poll_timeout(),
+            Endpoint::Peer(agent) => agent.poll_timeout(),
             Endpoint::Absent => None,
         }
         .map(|t| t.0);

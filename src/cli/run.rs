@@ -288,7 +288,12 @@ fn print_summary(s: &Score, wall: f64) {
         .map(|(k, n)| format!("{k} {n}"))
         .collect();
     println!(
-        "health: camera-seconds locked {:.0}, degraded {:.0}, holdover {:.0}, resyncing {:.0}, lost {:.0}; {} locked at the end; alerts {}{}",
+        "health{}: camera-seconds locked {:.0}, degraded {:.0}, holdover {:.0}, resyncing {:.0}, lost {:.0}; {} locked at the end; alerts {}{}",
+        if s.mesh.is_some() {
+            " (cam0's agent)"
+        } else {
+            ""
+        },
         h.locked_s,
         h.degraded_s,
         h.holdover_s,
@@ -313,6 +318,20 @@ fn print_summary(s: &Score, wall: f64) {
         c.commands_applied,
         c.retransmissions
     );
+    if let Some(m) = &s.mesh {
+        println!(
+            "        distributed: {} agents judging each other, views apart {:.3} s (longest {:.3} s), {} at the end; {} alerts from all agents (cam0's above)",
+            m.agents,
+            m.disagreement_s,
+            m.longest_disagreement_s,
+            if m.agree_at_end == 1 {
+                "agreeing"
+            } else {
+                "apart"
+            },
+            m.alerts
+        );
+    }
     println!(
         "trace: {}  ({} events, {:.3} s wall, {:.0}x real time)",
         s.trace_hash,

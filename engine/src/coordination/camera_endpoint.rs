@@ -25,6 +25,19 @@ pub struct ClockReport {
     pub frequency_ppb: f64,
 }
 
+impl ClockReport {
+    /// The report `node` sends of it at `at`.
+    pub fn status(self, node: NodeId, at: Time) -> SyncStatus {
+        SyncStatus {
+            node,
+            lock: self.lock,
+            offset: self.offset,
+            frequency_ppb: self.frequency_ppb,
+            at,
+        }
+    }
+}
+
 /// A command the driver must apply now, and who sent it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ToApply {
@@ -131,13 +144,7 @@ impl CameraEndpoint {
     /// now), and the link's heartbeats.
     pub fn handle_timeout(&mut self, now: Time, clock: ClockReport) {
         if now >= self.next_report {
-            let status = Message::SyncStatus(SyncStatus {
-                node: self.link.node(),
-                lock: clock.lock,
-                offset: clock.offset,
-                frequency_ppb: clock.frequency_ppb,
-                at: now,
-            });
+            let status = Message::SyncStatus(clock.status(self.link.node(), now));
             // A non-finite rate is not sent; the report after it may be.
             if let Ok(bytes) = self.link.encode(&status) {
                 self.stats.reports_sent += 1;

@@ -14,7 +14,9 @@
 //! - [`commands`]: the commander's numbering, ordering and retransmission;
 //! - [`camera_endpoint`], [`hub_endpoint`]: each side of a camera–hub
 //!   path — status reports one way, commands the other, each command
-//!   applied once and acknowledged.
+//!   applied once and acknowledged;
+//! - [`peer_endpoint`]: a camera agent of the distributed topology, which
+//!   reports to every peer and judges every peer's health, with no hub.
 //!
 //! [`Adjustment`], the hybrid loop's command, lives here too.
 
@@ -26,11 +28,14 @@ pub mod hub_endpoint;
 pub mod keys;
 pub mod link;
 pub mod message;
+pub mod peer_endpoint;
 pub mod replay;
 pub mod wire;
 
 #[cfg(test)]
 mod endpoint_tests;
+#[cfg(test)]
+mod peer_tests;
 #[cfg(test)]
 mod tests;
 
@@ -47,5 +52,6 @@ pub use message::{
     AdjustmentCommand, AlertCode, AlertMessage, CommandAck, DriftReport, Heartbeat, LockState,
     Message, MessageType, NodeId, Severity, SyncStatus,
 };
+pub use peer_endpoint::{PeerEndpoint, PeerEndpointStats};
 pub use replay::{ReplayError, ReplayWindow};
 pub use wire::{DecodeError, EncodeError, Epoch, Frame, FrameHeader};

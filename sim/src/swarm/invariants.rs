@@ -16,7 +16,9 @@
 //! - every disciplined clock's true offset stays below the lock threshold;
 //! - the hub keeps releasing sets, and every set is complete unless a frame
 //!   of it was lost in transport (or its buffer policy says otherwise, see
-//!   `allowance`).
+//!   `allowance`);
+//! - in the distributed topology, the agents hold one view of the rig at
+//!   the end but for a report in flight (see `agents_agree`).
 
 use super::phases::Phases;
 use crate::scenario::{BufferPolicy, Scenario};
@@ -89,6 +91,7 @@ pub fn check(scenario: &Scenario, seed: u64) -> Checked {
             scenario.score.lock_threshold.ns(),
         ));
         violations.extend(sets_complete(scenario, seed, &score, &phases));
+        violations.extend(agents_agree(&score));
     }
     Checked {
         violations,
@@ -97,6 +100,19 @@ pub fn check(scenario: &Scenario, seed: u64) -> Checked {
         phases,
         score,
     }
+}
+
+/// A report reaches every peer within the path's 2.5 ms; views apart for
+/// longer when every fault has long healed mean an agent judges wrong.
+pub fn agents_agree(score: &Score) -> Option<Violation> {
+    let m = score.mesh.as_ref()?;
+    (m.disagreeing_at_end_s > 0.01).then(|| Violation {
+        invariant: "agents-agree",
+        detail: format!(
+            "the agents' views of the rig had differed for {:.3} s when the run ended",
+            m.disagreeing_at_end_s
+        ),
+    })
 }
 
 /// Nothing the coordination path altered is believed, and no camera boot

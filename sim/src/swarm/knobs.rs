@@ -115,6 +115,8 @@ pub struct Knobs {
     pub security: bool,
     /// Graceful resync: later steps slewed at 500 ppm, up to `SLEW_LIMIT_NS`.
     pub slew_resync: bool,
+    /// The distributed topology: every camera's agent judges all, no hub.
+    pub distributed: bool,
     // [timestamping], [network]
     pub timestamping: Timestamping,
     pub latency: PtpLatency,
@@ -175,6 +177,7 @@ impl Knobs {
         let transparent_drawn = r.random_bool(0.2);
         // Its own stream: drawing it reshuffles nothing else.
         let slew_resync = seeds.stream("swarm/resync").random_bool(0.3);
+        let distributed = seeds.stream("swarm/topology").random_bool(0.3);
 
         let mut r = seeds.stream("swarm/timestamping");
         let timestamping = if r.random_bool(0.7) {
@@ -342,6 +345,7 @@ impl Knobs {
             p2p,
             security,
             slew_resync,
+            distributed,
             timestamping,
             latency,
             asymmetry_ns,
@@ -440,13 +444,18 @@ impl Knobs {
             ))
         ));
         out.push(format!(
-            "hub            {} fps, {} buffer {} ms (max {} ms), rule {}, missing {}",
+            "hub            {} fps, {} buffer {} ms (max {} ms), rule {}, missing {}, {}",
             self.reference_rate,
             self.policy,
             self.buffer_ms,
             self.max_latency_ms,
             self.rule,
-            self.missing
+            self.missing,
+            if self.distributed {
+                "health judged by every camera's agent (distributed)"
+            } else {
+                "health judged by the hub"
+            }
         ));
         out.push(format!(
             "lock           {} ns held {} ms",

@@ -154,6 +154,9 @@ pub fn scenario_toml(k: &Knobs, header: &[String]) -> String {
     let _ = writeln!(t, "max_latency = \"{}ms\"", k.max_latency_ms);
     let _ = writeln!(t, "rule = \"{}\"", k.rule);
     let _ = writeln!(t, "missing = \"{}\"", k.missing);
+    if k.distributed {
+        let _ = writeln!(t, "coordination = \"distributed\"");
+    }
 
     for f in &k.faults {
         t += &fault_toml(f);
