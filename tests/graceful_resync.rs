@@ -53,3 +53,40 @@ fn a_stepped_resync_jumps_every_camera_s_timeline_by_the_step() {
     assert_eq!(s.align.misaligned_frame_sets, 0);
     assert_eq!(s.health.cameras_locked_at_end, 4);
 }
+
+/// The hybrid loop's corrections of the cameras the pictures steer are
+/// taken under the same policy: slewed, the only jumps left in their
+/// timelines are the two 8 ms phase steps the scenario gives their
+/// oscillators; stepped, each correction back is one more.
+#[test]
+fn the_pictures_corrections_are_slewed_under_the_same_policy() {
+    const CORRUPTION: &str = "scenarios/faults/coordination-corruption.toml";
+    let run = |resync| {
+        let mut scenario = common::load(CORRUPTION);
+        scenario.ptp.resync = resync;
+        let score = camsync_sim::run(&scenario, scenario.seed);
+        common::assert_invariants(&score, CORRUPTION);
+        assert!(score.expect.passed, "{:?}", score.expect.failures);
+        score
+    };
+    let slewed = run(ResyncMode::Slew);
+    let stepped = run(ResyncMode::Step);
+    assert_eq!(slewed.align.timeline_jumps, 2);
+    assert!(
+        (8_000_000.0..8_001_000.0).contains(&slewed.align.max_timeline_jump_ns),
+        "{}",
+        slewed.align.max_timeline_jump_ns
+    );
+    assert!(
+        stepped.align.timeline_jumps >= 4,
+        "{}",
+        stepped.align.timeline_jumps
+    );
+    assert!(stepped.align.max_timeline_jump_ns > 9_000_000.0);
+    // As many corrections either way, as well aimed: the loop waits for a
+    // slew to close before it looks at the camera again.
+    let (s, t) = (slewed.visual.unwrap(), stepped.visual.unwrap());
+    assert_eq!(s.corrections, t.corrections);
+    assert!(s.offset_err_median_ms.unwrap() < 0.6);
+    assert_eq!(slewed.align.misaligned_frame_sets, 0);
+}

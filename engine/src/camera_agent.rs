@@ -7,12 +7,15 @@
 //! the agent only stamps what it is given. A visually disciplined camera has no
 //! PTP: it captures on the grid of its own clock, which the hub steers with
 //! adjustment commands from the offsets the pictures reveal (the hybrid loop).
+//! Once steered, it takes a command's step as its PTP port takes one, under
+//! the same resync policy: slewed within the limit, so that its timeline
+//! does not jump.
 
 use crate::coordination::{Adjustment, ClockReport, LockState};
 use crate::frame::{CameraId, FrameMeta};
 use crate::frame_rate::FrameRate;
 use crate::node::{Input, Node, Output};
-use crate::output_clock::OutputClock;
+use crate::output_clock::{OutputClock, ResyncPolicy};
 use crate::ptp::ServoState;
 use crate::ptp::{PtpSlave, SlaveConfig};
 use crate::time::{Nanos, Time};
@@ -54,13 +57,15 @@ pub struct CameraAgent {
     /// and the last command applied.
     own_clock: OutputClock,
     applied: Option<u64>,
+    /// How a steered clock takes a later command's step.
+    resync: ResyncPolicy,
     /// The servo's last measured offset and frequency, for status reports.
     last_servo: Option<(Nanos, f64)>,
 }
 
 impl CameraAgent {
     pub fn new(config: CameraConfig, now: Time) -> Self {
-        let slave = PtpSlave::new(config.ptp);
+        let slave = PtpSlave::new(config.ptp.clone());
         let next_index = config.rate.index_at_or_after(slave.clock().time_at(now));
         let mut agent = CameraAgent {
             camera: config.camera,
@@ -74,6 +79,7 @@ impl CameraAgent {
             outputs: VecDeque::new(),
             own_clock: OutputClock::identity(),
             applied: None,
+            resync: config.ptp.resync,
             last_servo: None,
         };
         agent.refresh_capture_deadline();
@@ -139,12 +145,25 @@ impl CameraAgent {
         if self.timing != CaptureTiming::Visual || self.applied.is_some_and(|s| s >= a.sequence) {
             return;
         }
+        // The first command finds the camera's clock (anywhere within a
+        // second): stepped, as a port's first lock is.
+        let policy = if self.applied.is_some() {
+            self.resync
+        } else {
+            ResyncPolicy::Step
+        };
         self.applied = Some(a.sequence);
-        self.own_clock.step(now, a.step);
+        self.own_clock.resync(now, a.step, policy);
         // A command out of range leaves the rate as it was.
         let _ = self.own_clock.set_frequency_ppb(now, a.frequency_ppb);
         let next = self.rate.index_at_or_after(self.own_clock.time_at(now));
         self.next_index = next.max(self.next_index);
+    }
+
+    /// The base reading at which a steered clock's slewed step has closed,
+    /// if one is closing.
+    pub fn slew_closes_at(&self) -> Option<Time> {
+        self.own_clock.lag_closes_at()
     }
 
     fn refresh_capture_deadline(&mut self) {
@@ -231,5 +250,83 @@ impl Node for CameraAgent {
             self.last_servo = Some((r.offset, r.frequency_ppb));
         }
         output.or_else(|| self.outputs.pop_front())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ptp::discipline::ServoConfig;
+    use crate::ptp::servo::PiConfig;
+    use crate::ptp::wire::{ClockIdentity, PortIdentity};
+
+    const SECOND: i64 = 1_000_000_000;
+
+    fn visual(resync: ResyncPolicy) -> CameraAgent {
+        let port = PortIdentity {
+            clock_identity: ClockIdentity([3; 8]),
+            port_number: 1,
+        };
+        let mut ptp = SlaveConfig::new(port, ServoConfig::Pi(PiConfig::hardware()));
+        ptp.resync = resync;
+        let config = CameraConfig {
+            camera: CameraId(1),
+            rate: FrameRate::new(25, 1).unwrap(),
+            timing: CaptureTiming::Visual,
+            ptp,
+        };
+        CameraAgent::new(config, Time(0))
+    }
+
+    fn adjust(sequence: u64, step_ms: i64) -> Adjustment {
+        Adjustment {
+            sequence,
+            step: Nanos::from_millis(step_ms),
+            frequency_ppb: 0.0,
+        }
+    }
+
+    /// A steered camera takes the hub's corrections as its PTP port takes a
+    /// resync: the first, which finds its clock, stepped; later ones slewed
+    /// within the limit, so its stamps never jump by a correction.
+    #[test]
+    fn a_steered_camera_slews_corrections_after_the_first() {
+        let slew = ResyncPolicy::Slew {
+            rate_ppb: 500_000,
+            limit: Nanos::from_millis(100),
+        };
+        let mut cam = visual(slew);
+        cam.handle_input(Time(SECOND), Input::Adjust(adjust(1, 300)));
+        assert_eq!(
+            cam.clock().time_at(Time(SECOND)),
+            Time(SECOND + 300_000_000)
+        );
+        assert_eq!(cam.slew_closes_at(), None);
+
+        let at = Time(10 * SECOND);
+        let before = cam.clock().time_at(at);
+        cam.handle_input(at, Input::Adjust(adjust(2, 6)));
+        assert_eq!(cam.clock().time_at(at), before);
+        assert_eq!(cam.slew_closes_at(), Some(at + Nanos(12 * SECOND)));
+        // Frame to frame its stamps move 40 ms and at most 20 µs more.
+        let mut last = before;
+        for k in 1..400 {
+            let t = cam.clock().time_at(at + Nanos(k * 40_000_000));
+            assert!(
+                (40_000_000..=40_020_000).contains(&(t - last).0),
+                "frame {k}"
+            );
+            last = t;
+        }
+        assert_eq!(
+            cam.clock().time_at(at + Nanos(12 * SECOND)),
+            before + Nanos(12 * SECOND + 6_000_000)
+        );
+        // Under the step policy the same correction jumps.
+        let mut cam = visual(ResyncPolicy::Step);
+        cam.handle_input(Time(SECOND), Input::Adjust(adjust(1, 300)));
+        let before = cam.clock().time_at(at);
+        cam.handle_input(at, Input::Adjust(adjust(2, 6)));
+        assert_eq!(cam.clock().time_at(at), before + Nanos::from_millis(6));
     }
 }

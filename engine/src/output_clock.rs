@@ -136,6 +136,33 @@ impl OutputClock {
         self.lag_version += 1;
     }
 
+    /// Takes a step the discipline asks for under `policy`: slewed if the
+    /// policy slews and the lag it leaves is within its limit (resyncs that
+    /// add up are stepped), stepped otherwise. True if slewed.
+    pub fn resync(&mut self, now: Time, delta: Nanos, policy: ResyncPolicy) -> bool {
+        match policy {
+            ResyncPolicy::Slew { rate_ppb, limit } if (self.lag_at(now) + delta).abs() <= limit => {
+                self.slew_step(now, delta, rate_ppb);
+                true
+            }
+            _ => {
+                self.step(now, delta);
+                false
+            }
+        }
+    }
+
+    /// The base reading at which the output has closed on the disciplined
+    /// clock; `None` if it has.
+    pub fn lag_closes_at(&self) -> Option<Time> {
+        let lag = self.lag;
+        (lag.remaining != 0).then(|| {
+            let ns = (lag.remaining.unsigned_abs() as u128 * 1_000_000_000)
+                .div_ceil(lag.rate_ppb as u128);
+            lag.at + Nanos(ns.min(i64::MAX as u128) as i64)
+        })
+    }
+
     /// Changes whenever the output's map from base time changes shape.
     pub fn version(&self) -> u64 {
         self.steered.version() + self.lag_version
@@ -194,6 +221,29 @@ mod tests {
         c.step(later, Nanos::from_millis(1));
         assert_eq!(c.lag_at(later), Nanos::ZERO);
         assert_eq!(c.time_at(later), c.steered().time_at(later));
+    }
+
+    #[test]
+    fn a_resync_slews_within_the_limit_the_lag_would_reach_and_steps_beyond() {
+        let slew = ResyncPolicy::Slew {
+            rate_ppb: 500_000,
+            limit: Nanos::from_millis(10),
+        };
+        let mut c = OutputClock::identity();
+        let now = Time(SECOND);
+        assert!(c.resync(now, Nanos::from_millis(8), slew));
+        // 8 ms at 500 ppm: closed 16 s later, to the nanosecond.
+        assert_eq!(c.lag_closes_at(), Some(now + Nanos(16 * SECOND)));
+        // 6 ms more would leave 14 ms to slew: stepped, the lag closed.
+        assert!(!c.resync(now + Nanos(SECOND), Nanos::from_millis(6), slew));
+        assert_eq!(c.lag_closes_at(), None);
+        assert_eq!(
+            c.time_at(now + Nanos(SECOND)),
+            c.steered().time_at(now + Nanos(SECOND))
+        );
+        // Under the step policy every resync steps.
+        assert!(!c.resync(now, Nanos(1_000), ResyncPolicy::Step));
+        assert_eq!(c.lag_closes_at(), None);
     }
 
     #[test]

@@ -139,6 +139,11 @@ pub struct VisualScore {
     pub false_alarms_per_cam_hour: Option<f64>,
     /// Adjustment commands the hybrid loop sent.
     pub corrections: u64,
+    /// The hybrid loop: how far the cameras the pictures steer truly are
+    /// from the PTP-locked reference (|difference of their stamp errors|,
+    /// every frame from their first correction on; ms). Null elsewhere.
+    pub steered_offset_rms_ms: Option<f64>,
+    pub steered_offset_p95_ms: Option<f64>,
     /// CPU of feature extraction and correlation per camera-frame (null when
     /// not measured: the deterministic test runs).
     pub cpu_ms_per_cam_frame: Option<f64>,
@@ -340,6 +345,8 @@ impl Score {
                 false_alarms_per_cam_hour: Some(0.0),
                 cpu_ms_per_cam_frame: Some(0.0),
                 drift_err_median_ppm: Some(0.0),
+                steered_offset_rms_ms: Some(0.0),
+                steered_offset_p95_ms: Some(0.0),
                 ..Default::default()
             }),
             mesh: Some(MeshScore::default()),

@@ -1105,11 +1105,13 @@ impl World {
         host.generation += 1;
         self.settle(h);
         self.coord.restart(h, Time(local));
-        if h == HUB
-            && let Some(v) = &mut self.hybrid
-        {
-            // The commands it had in flight went with it.
-            v.cancel_all();
+        if let Some(v) = &mut self.hybrid {
+            if h == HUB {
+                // The commands it had in flight went with it.
+                v.cancel_all();
+            } else if let Some(camera) = h.checked_sub(FIRST_CAMERA) {
+                v.restarted(camera);
+            }
         }
         self.coord_settle(h);
     }
@@ -2168,9 +2170,20 @@ impl World {
             .node
             .node()
             .handle_input(local, Input::Adjust(adjustment));
+        // Slewed, the step reaches the camera's stamps only when its lag
+        // has closed (true time).
+        let closes = match &self.hosts[h].node {
+            NodeKind::Camera(c) => c.slew_closes_at(),
+            _ => None,
+        };
+        let settles_in = closes.map_or(0, |base| {
+            self.hosts[h].osc.true_at_or_after(base.0, self.now) - self.now
+        });
         self.settle(h);
+        // The hybrid loop keeps grandmaster time, as the stamps it compares.
+        let gm = self.reference_time();
         if let Some(v) = &mut self.hybrid {
-            v.applied(h - FIRST_CAMERA, self.now, adjustment);
+            v.applied(h - FIRST_CAMERA, gm, gm + settles_in, adjustment);
         }
     }
 

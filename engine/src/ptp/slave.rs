@@ -877,21 +877,17 @@ impl PtpSlave {
                 self.recent_offsets.clear();
             }
             self.last_locked = None;
-            match self.config.resync {
-                // Once frames have gone out on this clock, a resync within
-                // the limit slews them there instead of jumping. The limit
-                // holds for the lag the output is left with, not the step
-                // alone: resyncs that add up are stepped.
-                ResyncPolicy::Slew { rate_ppb, limit }
-                    if self.has_locked && (self.clock.lag_at(now) + step).abs() <= limit =>
-                {
-                    self.clock.slew_step(now, step, rate_ppb);
-                    self.counters.slewed_steps += 1;
-                }
-                _ => {
-                    self.clock.step(now, step);
-                    self.counters.steps += 1;
-                }
+            // Once frames have gone out on this clock, a resync within the
+            // limit slews them there instead of jumping.
+            let policy = if self.has_locked {
+                self.config.resync
+            } else {
+                ResyncPolicy::Step
+            };
+            if self.clock.resync(now, step, policy) {
+                self.counters.slewed_steps += 1;
+            } else {
+                self.counters.steps += 1;
             }
             // A request stamped before the step no longer describes this clock.
             self.delay_req = None;

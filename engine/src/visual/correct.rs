@@ -8,7 +8,17 @@
 //! so that one wrong correlation peak moves no camera; a drift beyond what
 //! any camera oscillator does is not believed. (The estimator's window
 //! restarts after each command, a hold-off of one window.)
+//!
+//! Inside the band, the camera's long-term drift is watched instead
+//! ([`DriftWatch`]): every `resync_every` after its last command the
+//! robust trend of its estimates since then is judged, and a resync is
+//! scheduled — the trend's offset corrected — when
+//! the offset is beyond `resync_band` and beyond three of its own
+//! uncertainties. The trend of tens of estimates is known to a fraction of
+//! what one estimate is, so these corrections are small and right, and
+//! come on a schedule rather than whenever noise crosses a line.
 
+use super::drift_watch::DriftWatch;
 use super::estimator::OffsetEstimate;
 use crate::coordination::Adjustment;
 use crate::time::Nanos;
@@ -25,6 +35,14 @@ pub struct CorrectorConfig {
     pub drift_max_ppm: f64,
     /// Two estimates agree within this (or 4 of their uncertainties).
     pub agree: Nanos,
+    /// How long after a camera's last command its trend is judged, and
+    /// then again every time as long.
+    pub resync_every: Nanos,
+    /// A trend offset within this is left alone.
+    pub resync_band: Nanos,
+    /// Estimates closer than this share frames (the estimator's window):
+    /// they count as one in the trend's uncertainty.
+    pub independent_every: Nanos,
 }
 
 impl Default for CorrectorConfig {
@@ -35,17 +53,25 @@ impl Default for CorrectorConfig {
             drift_band_ppm: 0.5,
             drift_max_ppm: 200.0,
             agree: Nanos::from_millis(2),
+            resync_every: Nanos::from_secs(30),
+            resync_band: Nanos::from_micros(250),
+            independent_every: Nanos::from_secs(6),
         }
     }
 }
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct Steered {
     frequency_ppb: f64,
     sequence: u64,
     /// The previous estimate's offset and uncertainty, since the last
     /// command.
     previous: Option<(f64, f64)>,
+    /// Its estimates since the last command.
+    watch: DriftWatch,
+    /// When its trend is next judged (reference time): `resync_every`
+    /// after its first estimate since the last command.
+    judge_at: Option<i64>,
 }
 
 pub struct HybridCorrector {
@@ -70,6 +96,18 @@ impl HybridCorrector {
         self.commands
     }
 
+    /// The camera restarted: its clock runs at its own rate again, and
+    /// nothing measured before says anything of it. Its commands go on
+    /// numbering where they were.
+    pub fn restarted(&mut self, camera: usize) {
+        if let Some(Some(s)) = self.cameras.get_mut(camera) {
+            s.frequency_ppb = 0.0;
+            s.previous = None;
+            s.watch.clear();
+            s.judge_at = None;
+        }
+    }
+
     /// An estimate of a camera's offset: the command to send it, if any.
     /// The camera captured `offset` later than its stamps said: its clock
     /// is behind by that much and is stepped forward; a positive drift
@@ -84,11 +122,27 @@ impl HybridCorrector {
             (offset - o).abs() <= tolerance
         });
         steered.previous = Some((offset, e.uncertainty_ns));
-        let step = if offset.abs() > band && agrees {
+        steered.watch.push(e.at, offset);
+        let judge_at = *steered
+            .judge_at
+            .get_or_insert(e.at.0.saturating_add(config.resync_every.0));
+        let mut step = if offset.abs() > band && agrees {
             Nanos(offset.round() as i64)
         } else {
             Nanos::ZERO
         };
+        if step == Nanos::ZERO && e.at.0 >= judge_at {
+            // The schedule: judge the trend since the last command.
+            steered.judge_at = Some(e.at.0.saturating_add(config.resync_every.0));
+            if let Some(trend) = steered.watch.trend(config.independent_every) {
+                let band = (config.resync_band.0 as f64).max(3.0 * trend.sigma_ns);
+                // (Its slope over half a minute is known to ppm at best:
+                // the rate is the estimator's minutes-long fit's to trim.)
+                if trend.offset_ns.abs() > band {
+                    step = Nanos(trend.offset_ns.round() as i64);
+                }
+            }
+        }
         let frequency_ppb = match e.drift_ppm {
             Some(d) if d.abs() > config.drift_band_ppm && d.abs() < config.drift_max_ppm => {
                 steered.frequency_ppb + d * 1000.0
@@ -99,6 +153,8 @@ impl HybridCorrector {
             return None;
         }
         steered.previous = None;
+        steered.watch.clear();
+        steered.judge_at = None;
         steered.sequence += 1;
         steered.frequency_ppb = frequency_ppb;
         self.commands += 1;
@@ -125,6 +181,36 @@ mod tests {
             flashes: 0,
             drift_ppm,
         }
+    }
+
+    /// Inside the step band the estimates' trend is judged on a schedule:
+    /// a camera 0.8 ms off, estimated every second within ±0.25 ms, is
+    /// corrected once, 30 s after its first estimate, by its trend's
+    /// offset; one 0.1 ms off, within the resync band, never is.
+    #[test]
+    fn offsets_inside_the_band_are_resynced_from_their_trend_on_schedule() {
+        let mut c = HybridCorrector::new(CorrectorConfig::default(), &[false, true, true]);
+        let second = 1_000_000_000;
+        let noise = |k: i64| ((k * 7_919) % 11 - 5) as f64 * 0.05;
+        let at = |camera, k: i64, offset_ms: f64| OffsetEstimate {
+            at: Time(k * second),
+            ..estimate(camera, offset_ms, None)
+        };
+        let mut commands = Vec::new();
+        let mut offset_ms = 0.8;
+        for k in 0..75 {
+            if let Some(a) = c.on_estimate(&at(1, k, offset_ms + noise(k))) {
+                // Applied at once: the camera is that much nearer.
+                offset_ms -= a.step.0 as f64 / 1e6;
+                commands.push((k, a));
+            }
+            assert_eq!(c.on_estimate(&at(2, k, 0.1 + noise(k))), None, "{k}");
+        }
+        assert_eq!(commands.len(), 1, "{commands:?}");
+        let (k, a) = commands[0];
+        assert_eq!(k, 30);
+        assert!((a.step.0 - 800_000).abs() < 150_000, "{a:?}");
+        assert_eq!(a.frequency_ppb, 0.0);
     }
 
     #[test]

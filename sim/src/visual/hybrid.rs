@@ -25,6 +25,10 @@ pub struct HybridLoop {
     stamp_errors: Vec<Option<i64>>,
     /// Per camera, the last command applied (its window restarted then).
     applied_at: Vec<Option<i64>>,
+    /// Per camera, a command whose step the camera is slewing: until its lag
+    /// closes (true time) its frames show a clock between the two, and are
+    /// not looked at.
+    slewing: Vec<Option<(i64, Adjustment, bool)>>,
     /// Per camera, whether a command to it is on its way: until it is
     /// applied, its estimates still measure the clock before the command,
     /// and a second command from them would correct the same offset twice.
@@ -34,6 +38,8 @@ pub struct HybridLoop {
     frequencies: Vec<f64>,
     half_window: i64,
     errors_ms: Vec<f64>,
+    /// |true offset| of steered cameras' frames once first corrected (ms).
+    steered_offsets_ms: Vec<f64>,
     estimates: u64,
     abstained: u64,
     alerts: u64,
@@ -69,11 +75,13 @@ impl HybridLoop {
             ),
             stamp_errors: vec![None; cameras],
             applied_at: vec![None; cameras],
+            slewing: vec![None; cameras],
             awaiting: vec![false; cameras],
             steered: steered.to_vec(),
             frequencies: vec![0.0; cameras],
             half_window,
             errors_ms: Vec::new(),
+            steered_offsets_ms: Vec::new(),
             estimates: 0,
             abstained: 0,
             alerts: 0,
@@ -95,6 +103,23 @@ impl HybridLoop {
         if !locked && !self.steered[camera] {
             return Vec::new();
         }
+        if let (true, Some(_), Some(reference)) = (
+            self.steered[camera],
+            self.applied_at[camera],
+            self.stamp_errors[0],
+        ) {
+            let own = stamp.0 - true_ns;
+            self.steered_offsets_ms
+                .push((reference - own).unsigned_abs() as f64 / 1e6);
+        }
+        if let Some((closes, a, rate_changed)) = self.slewing[camera] {
+            if true_ns < closes {
+                self.stamp_errors[camera] = Some(stamp.0 - true_ns);
+                return Vec::new();
+            }
+            self.slewing[camera] = None;
+            self.settle(camera, closes, a, rate_changed);
+        }
         let view = &mut self.rig.views[camera];
         let pixels = view.capture(&self.rig.scene, true_ns as f64 / 1e9);
         let frame = LumaFrame {
@@ -107,6 +132,11 @@ impl HybridLoop {
         self.alerts += self.estimator.take_alerts().len() as u64;
         let mut commands = Vec::new();
         for e in estimates {
+            // Made from frames of a clock still slewing: neither scored nor
+            // acted on.
+            if self.slewing[e.camera].is_some() {
+                continue;
+            }
             self.estimates += 1;
             let Some(offset) = e.offset_ns else {
                 self.abstained += 1;
@@ -152,18 +182,42 @@ impl HybridLoop {
         }
     }
 
+    /// The camera restarted: its clock is a new one, unsteered, and what
+    /// the estimator knew of the old one is forgotten.
+    pub fn restarted(&mut self, camera: usize) {
+        if camera < self.slewing.len() {
+            self.slewing[camera] = None;
+            self.awaiting[camera] = false;
+            self.frequencies[camera] = 0.0;
+            self.estimator.adjusted(camera, Nanos::ZERO, true);
+            self.corrector.restarted(camera);
+        }
+    }
+
     /// The hub restarted: whatever it had on its way is lost.
     pub fn cancel_all(&mut self) {
         self.awaiting.fill(false);
     }
 
-    /// The camera applied a command at grandmaster time `now`.
-    pub fn applied(&mut self, camera: usize, now: i64, a: Adjustment) {
-        self.awaiting[camera] = false;
+    /// The camera applied a command at grandmaster time `now`; its stamps
+    /// have all of the step from `settled_at` (later than `now` if it slews
+    /// the step out).
+    pub fn applied(&mut self, camera: usize, now: i64, settled_at: i64, a: Adjustment) {
         let rate_changed = self.frequencies[camera] != a.frequency_ppb;
         self.frequencies[camera] = a.frequency_ppb;
+        if settled_at > now {
+            self.slewing[camera] = Some((settled_at, a, rate_changed));
+        } else {
+            self.settle(camera, now, a, rate_changed);
+        }
+    }
+
+    /// The command's step is whole in the camera's stamps from `at`: its
+    /// estimates speak of the new clock, and steer it again.
+    fn settle(&mut self, camera: usize, at: i64, a: Adjustment, rate_changed: bool) {
+        self.awaiting[camera] = false;
         self.estimator.adjusted(camera, a.step, rate_changed);
-        self.applied_at[camera] = Some(now);
+        self.applied_at[camera] = Some(at);
     }
 
     pub fn score(&self) -> VisualScore {
@@ -180,6 +234,12 @@ impl HybridLoop {
                 1.0
             },
             corrections: self.corrector.commands(),
+            steered_offset_rms_ms: crate::score::rms(&self.steered_offsets_ms),
+            steered_offset_p95_ms: {
+                let mut o = self.steered_offsets_ms.clone();
+                o.sort_by(f64::total_cmp);
+                (!o.is_empty()).then(|| quantile(&o, 0.95))
+            },
             // No slip is made here: every alert is a false one.
             false_alarms_per_cam_hour: Some(
                 self.alerts as f64

@@ -163,5 +163,6 @@ pub fn run_visual(
         false_alarms_per_cam_hour: (watched_hours > 0.0)
             .then(|| slip_tally.false_alarms as f64 / watched_hours),
         cpu_ms_per_cam_frame: (frames > 0).then(|| cpu as f64 / 1e6 / frames as f64),
+        ..VisualScore::default()
     })
 }
