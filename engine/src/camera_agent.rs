@@ -17,6 +17,7 @@ use crate::frame_rate::FrameRate;
 use crate::node::{Input, Node, Output};
 use crate::output_clock::{OutputClock, ResyncPolicy};
 use crate::ptp::ServoState;
+use crate::ptp::slave::LOCKED_OFFSET_BOUND;
 use crate::ptp::{PtpSlave, SlaveConfig};
 use crate::time::{Nanos, Time};
 use std::collections::VecDeque;
@@ -110,14 +111,24 @@ impl CameraAgent {
         }
     }
 
-    /// How its clock stands, for the status reports it sends its hub. A
-    /// visually steered camera knows only whether it has been steered: its
-    /// offset is what the hub measures from the pictures.
-    pub fn clock_report(&self) -> ClockReport {
+    /// A visually steered camera is locked once steered, but not while a
+    /// slewed correction leaves its stamps knowingly off by more than the
+    /// bound a PTP port claims lock within.
+    fn steered_and_settled(&self, now: Time) -> bool {
+        self.applied.is_some() && self.own_clock.lag_at(now).abs() <= LOCKED_OFFSET_BOUND
+    }
+
+    /// How its clock stands at base time `now`, for the status reports it
+    /// sends. A visually steered camera knows only whether it has been
+    /// steered (and has closed its slew): its offset is what the hub
+    /// measures from the pictures.
+    pub fn clock_report(&self, now: Time) -> ClockReport {
         match self.timing {
             CaptureTiming::Visual => ClockReport {
-                lock: if self.applied.is_some() {
+                lock: if self.steered_and_settled(now) {
                     LockState::Locked
+                } else if self.applied.is_some() {
+                    LockState::Unlocked
                 } else {
                     LockState::FreeRunning
                 },
@@ -160,10 +171,10 @@ impl CameraAgent {
         self.next_index = next.max(self.next_index);
     }
 
-    /// The base reading at which a steered clock's slewed step has closed,
-    /// if one is closing.
-    pub fn slew_closes_at(&self) -> Option<Time> {
-        self.own_clock.lag_closes_at()
+    /// The base reading at which a steered clock's slewed step will have
+    /// closed, if one is closing at base time `now`.
+    pub fn slew_closes_at(&self, now: Time) -> Option<Time> {
+        self.own_clock.lag_closes_at(now)
     }
 
     fn refresh_capture_deadline(&mut self) {
@@ -183,9 +194,9 @@ impl CameraAgent {
     fn stamp(&mut self, raw: Time) -> Time {
         let capture = self.clock().time_at(raw);
         let (lock, uncertainty) = match self.timing {
-            // Locked once the pictures have steered it; its bound is the
-            // hub's to know, not the camera's.
-            CaptureTiming::Visual if self.applied.is_some() => (ServoState::Locked, None),
+            // Locked once the pictures have steered it (and a slew has
+            // closed); its bound is the hub's to know, not the camera's.
+            CaptureTiming::Visual if self.steered_and_settled(raw) => (ServoState::Locked, None),
             CaptureTiming::Visual => (ServoState::Unlocked, None),
             _ => (self.slave.lock_state(), self.slave.time_uncertainty(raw)),
         };
@@ -301,13 +312,13 @@ mod tests {
             cam.clock().time_at(Time(SECOND)),
             Time(SECOND + 300_000_000)
         );
-        assert_eq!(cam.slew_closes_at(), None);
+        assert_eq!(cam.slew_closes_at(Time(SECOND)), None);
 
         let at = Time(10 * SECOND);
         let before = cam.clock().time_at(at);
         cam.handle_input(at, Input::Adjust(adjust(2, 6)));
         assert_eq!(cam.clock().time_at(at), before);
-        assert_eq!(cam.slew_closes_at(), Some(at + Nanos(12 * SECOND)));
+        assert_eq!(cam.slew_closes_at(at), Some(at + Nanos(12 * SECOND)));
         // Frame to frame its stamps move 40 ms and at most 20 µs more.
         let mut last = before;
         for k in 1..400 {

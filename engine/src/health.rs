@@ -1,5 +1,6 @@
 //! Camera and cluster health as a hub judges it from its cameras' status
-//! reports, sans-IO: one state per camera, one per cluster (the cameras
+//! reports (or, in the distributed topology, as every camera's agent judges
+//! all of them from the same reports), sans-IO: one state per camera, one per cluster (the cameras
 //! behind one boundary clock, or all of a central hub's), and an alert on
 //! every transition an operator must hear.
 //!
@@ -174,6 +175,8 @@ pub struct HealthMonitor {
     reports: u64,
     /// Reports about nodes this monitor was not told of: counted, ignored.
     unknown_reports: u64,
+    /// Camera state changes, all cameras together.
+    changes: u64,
 }
 
 impl HealthMonitor {
@@ -188,6 +191,7 @@ impl HealthMonitor {
             alerts: VecDeque::new(),
             reports: 0,
             unknown_reports: 0,
+            changes: 0,
         }
     }
 
@@ -221,6 +225,12 @@ impl HealthMonitor {
 
     pub fn unknown_reports(&self) -> u64 {
         self.unknown_reports
+    }
+
+    /// Camera state changes so far, all cameras together: a view that has
+    /// not changed since it was last looked at need not be compared again.
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
 
     pub fn camera(&self, camera: NodeId) -> Option<CameraHealth> {
@@ -304,6 +314,7 @@ impl HealthMonitor {
         c.state = next;
         c.since = now;
         c.transitions += 1;
+        self.changes += 1;
         let cluster = c.cluster;
         let kind = match next.alert() {
             Some(kind) => Some(kind),

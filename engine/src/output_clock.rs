@@ -152,11 +152,11 @@ impl OutputClock {
         }
     }
 
-    /// The base reading at which the output has closed on the disciplined
-    /// clock; `None` if it has.
-    pub fn lag_closes_at(&self) -> Option<Time> {
+    /// The base reading at which the output will have closed on the
+    /// disciplined clock; `None` if it has by `now`.
+    pub fn lag_closes_at(&self, now: Time) -> Option<Time> {
         let lag = self.lag;
-        (lag.remaining != 0).then(|| {
+        (lag.at(now) != 0).then(|| {
             let ns = (lag.remaining.unsigned_abs() as u128 * 1_000_000_000)
                 .div_ceil(lag.rate_ppb as u128);
             lag.at + Nanos(ns.min(i64::MAX as u128) as i64)
@@ -233,17 +233,18 @@ mod tests {
         let now = Time(SECOND);
         assert!(c.resync(now, Nanos::from_millis(8), slew));
         // 8 ms at 500 ppm: closed 16 s later, to the nanosecond.
-        assert_eq!(c.lag_closes_at(), Some(now + Nanos(16 * SECOND)));
+        assert_eq!(c.lag_closes_at(now), Some(now + Nanos(16 * SECOND)));
+        assert_eq!(c.lag_closes_at(now + Nanos(16 * SECOND)), None);
         // 6 ms more would leave 14 ms to slew: stepped, the lag closed.
         assert!(!c.resync(now + Nanos(SECOND), Nanos::from_millis(6), slew));
-        assert_eq!(c.lag_closes_at(), None);
+        assert_eq!(c.lag_closes_at(now + Nanos(SECOND)), None);
         assert_eq!(
             c.time_at(now + Nanos(SECOND)),
             c.steered().time_at(now + Nanos(SECOND))
         );
         // Under the step policy every resync steps.
         assert!(!c.resync(now, Nanos(1_000), ResyncPolicy::Step));
-        assert_eq!(c.lag_closes_at(), None);
+        assert_eq!(c.lag_closes_at(now), None);
     }
 
     #[test]

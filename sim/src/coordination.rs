@@ -29,7 +29,8 @@ use camsync_engine::health::{CameraHealth, ClusterId, HealthConfig, HealthMonito
 use camsync_engine::time::{Nanos, Time};
 use rand::RngExt;
 
-/// The path's one-way delay: a LAN hop through the hub's control plane.
+/// The path's one-way delay: a LAN hop on the control plane (camera to hub,
+/// or agent to agent).
 const PATH_DELAY: i64 = 2_000_000;
 /// Plus up to this much, uniform: neighbours sent close together may
 /// overtake each other.
@@ -148,6 +149,8 @@ pub struct Coordination {
     /// distributed topology the first camera's agent's (any agent's board
     /// is the operator's; the mesh section says how far they differ).
     judge: usize,
+    /// The judge is down (crashed, restarting): nothing is counted.
+    judge_down: bool,
     /// Camera hosts and the cluster each is in.
     cameras: Vec<(usize, ClusterId)>,
     degraded_offset: Nanos,
@@ -168,6 +171,9 @@ pub struct Coordination {
 struct MeshTally {
     /// Since when the agents up have disagreed, if they do now.
     disagreeing_since: Option<i64>,
+    /// What the views were last compared at: per agent, (up, boot, changes
+    /// of its board). Unchanged, they agree or disagree as they did.
+    compared: Vec<(bool, u32, u64)>,
     disagreement: i64,
     longest: i64,
     /// Alerts raised by all agents.
@@ -215,6 +221,7 @@ impl Coordination {
                 (Topology::Distributed, Some(&(first, _))) => first,
                 _ => hub,
             },
+            judge_down: false,
             cameras,
             degraded_offset,
             path: seeds.stream("coord/path"),
@@ -316,23 +323,11 @@ impl Coordination {
         self.boots[h] += 1;
         self.armed[h] = None;
         self.generation[h] += 1;
-        if h == self.judge
-            && let Some(board) = self.board(h)
-        {
-            let mut carried = self.carried;
-            for (_, f) in board.camera_figures(now) {
-                for (total, t) in carried.time_in.iter_mut().zip(f.time_in) {
-                    *total += t;
-                }
-                carried.transitions += f.transitions;
+        if h == self.judge {
+            if !self.judge_down {
+                self.carry_judge(now);
             }
-            for (_, _, t) in board.cluster_figures(now) {
-                for (total, t) in carried.cluster_time_in.iter_mut().zip(t) {
-                    *total += t;
-                }
-            }
-            carried.reports += board.reports();
-            self.carried = carried;
+            self.judge_down = false;
         }
         match &self.endpoints[h] {
             Endpoint::Absent => {}
@@ -352,6 +347,36 @@ impl Coordination {
                 self.endpoints[h] = Endpoint::Hub(Box::new(hub));
             }
         }
+    }
+
+    /// Host `h` went down at its local time `now`: if it is the judge, what
+    /// it judged so far is carried into the score, and nothing more is
+    /// counted until it is back (its board is frozen meanwhile, not wrong).
+    pub fn host_down(&mut self, h: usize, now: Time) {
+        if h == self.judge && !self.judge_down {
+            self.carry_judge(now);
+            self.judge_down = true;
+        }
+    }
+
+    fn carry_judge(&mut self, now: Time) {
+        let Some(board) = self.board(self.judge) else {
+            return;
+        };
+        let mut carried = self.carried;
+        for (_, f) in board.camera_figures(now) {
+            for (total, t) in carried.time_in.iter_mut().zip(f.time_in) {
+                *total += t;
+            }
+            carried.transitions += f.transitions;
+        }
+        for (_, _, t) in board.cluster_figures(now) {
+            for (total, t) in carried.cluster_time_in.iter_mut().zip(t) {
+                *total += t;
+            }
+        }
+        carried.reports += board.reports();
+        self.carried = carried;
     }
 
     /// Records that camera host `h` applies command `sequence` now; false
@@ -431,7 +456,7 @@ impl Coordination {
         let mut transitions = self.carried.transitions;
         let mut reports = self.carried.reports;
         let mut locked_at_end = 0;
-        if let Some(board) = self.board(self.judge) {
+        if let Some(board) = self.board(self.judge).filter(|_| !self.judge_down) {
             for (_, f) in board.camera_figures(now) {
                 for (total, t) in time_in.iter_mut().zip(f.time_in) {
                     *total += t;
@@ -467,6 +492,20 @@ impl Coordination {
     /// Notes, at true time `now`, whether the agents that are up (`up`) all
     /// hold the same view of every agent (the distributed topology).
     pub fn note_views(&mut self, now: i64, up: impl Fn(usize) -> bool) {
+        let basis: Vec<(bool, u32, u64)> = self
+            .camera_hosts()
+            .map(|h| {
+                (
+                    up(h),
+                    self.boots[h],
+                    self.board(h).map_or(0, HealthMonitor::changes),
+                )
+            })
+            .collect();
+        if basis == self.mesh.compared {
+            return;
+        }
+        self.mesh.compared = basis;
         let agree = self.views_agree(&up);
         let m = &mut self.mesh;
         match (m.disagreeing_since, agree) {
@@ -488,10 +527,17 @@ impl Coordination {
         let Some(first) = boards.next() else {
             return true;
         };
+        // A board begun afresh (its agent restarted) cannot know who had
+        // locked before: it says acquiring where the others say resyncing.
+        // Both mean "not locked yet"; the other differences a fresh board
+        // has (degraded, lost) last one liveness timeout at most.
         let view = |b: &HealthMonitor| {
             self.cameras
                 .iter()
-                .map(|&(h, _)| b.camera(NodeId(h as u32)))
+                .map(|&(h, _)| match b.camera(NodeId(h as u32)) {
+                    Some(CameraHealth::Resyncing) => Some(CameraHealth::Acquiring),
+                    state => state,
+                })
                 .collect::<Vec<_>>()
         };
         let reference = view(first);

@@ -53,8 +53,8 @@ pub struct MeshScore {
 /// shows over a run — how long cameras spent in each state, how often they
 /// changed, and the alerts raised. Times are camera-seconds summed over
 /// every camera (a second with two cameras lost is 2 `lost_s`), on the
-/// hub's clock; while the hub is down nobody judges, and nothing is
-/// counted.
+/// judge's clock — the hub's, or in the distributed topology cam0's
+/// agent's; while the judge is down nobody judges, and nothing is counted.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct HealthScore {
     /// Not locked yet since the hub has known it.

@@ -996,6 +996,12 @@ impl World {
     fn start_fault(&mut self, i: usize) {
         let kind = self.faults[i].kind;
         self.trace.record(11, self.now).u64(i as u64);
+        let target = self.fault_targets[i];
+        if self.fault_book.down(target, self.now) {
+            let local = Time(self.hosts[target].osc.local_at(self.now));
+            self.coord.host_down(target, local);
+            self.coord_note_views();
+        }
         if kind == FaultKind::HubRestart {
             // What the hub held is lost with it.
             let held: Vec<FrameMeta> = match &self.hosts[HUB].node {
@@ -2077,7 +2083,8 @@ impl World {
 }
 
 /// The coordination path: the world routes frames and timers between the
-/// hub's and the cameras' endpoints (see `coordination.rs`).
+/// hub's and the cameras' endpoints, or between the agents' in the
+/// distributed topology (see `coordination.rs`).
 impl World {
     /// Hands `adjustment` (from the hybrid loop) to the hub's endpoint to
     /// send to camera host `h`.
@@ -2110,7 +2117,7 @@ impl World {
         let local = Time(self.hosts[h].osc.local_at(self.now));
         self.trace.record(21, self.now).u64(h as u64);
         let report = match &self.hosts[h].node {
-            NodeKind::Camera(c) => Some(c.clock_report()),
+            NodeKind::Camera(c) => Some(c.clock_report(local)),
             _ => None,
         };
         match (&mut self.coord.endpoints[h], report) {
@@ -2173,11 +2180,19 @@ impl World {
         // Slewed, the step reaches the camera's stamps only when its lag
         // has closed (true time).
         let closes = match &self.hosts[h].node {
-            NodeKind::Camera(c) => c.slew_closes_at(),
+            NodeKind::Camera(c) => c.slew_closes_at(local),
             _ => None,
         };
+        // A slew closing after the run (a slow rate, a long limit) is never
+        // looked past: the oscillator is not extended far beyond the run for
+        // it. (Local clocks run within 0.2 % of true time.)
+        let remaining = self.duration - self.now;
         let settles_in = closes.map_or(0, |base| {
-            self.hosts[h].osc.true_at_or_after(base.0, self.now) - self.now
+            if (base.0 - local.0) as f64 > remaining as f64 * 1.002 {
+                remaining + 1
+            } else {
+                self.hosts[h].osc.true_at_or_after(base.0, self.now) - self.now
+            }
         });
         self.settle(h);
         // The hybrid loop keeps grandmaster time, as the stamps it compares.
@@ -2242,6 +2257,11 @@ impl World {
             self.coord_event(event);
         }
         self.coord_reschedule(h);
+        self.coord_note_views();
+    }
+
+    /// The distributed topology: whether the agents up agree now.
+    fn coord_note_views(&mut self) {
         if self.coord.topology() == Topology::Distributed {
             let up: Vec<bool> = (0..self.hosts.len()).map(|x| !self.silent(x)).collect();
             self.coord.note_views(self.now, |x| up[x]);

@@ -44,6 +44,8 @@ pub struct HubEndpoint {
     health: HealthMonitor,
     transmits: VecDeque<Transmit>,
     events: VecDeque<HubEvent>,
+    /// Reports about another node than their sender: not judged.
+    misattributed_reports: u64,
 }
 
 impl HubEndpoint {
@@ -59,6 +61,7 @@ impl HubEndpoint {
             health: HealthMonitor::new(health),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            misattributed_reports: 0,
         })
     }
 
@@ -87,6 +90,11 @@ impl HubEndpoint {
 
     pub fn command_stats(&self) -> CommandStats {
         self.commands.stats()
+    }
+
+    /// Reports refused for speaking of another node than their sender.
+    pub fn misattributed_reports(&self) -> u64 {
+        self.misattributed_reports
     }
 
     /// Whether `camera` has a command not yet acknowledged.
@@ -140,6 +148,10 @@ impl HubEndpoint {
         self.drain_link_events();
         let received = received?;
         match received.message {
+            // A camera speaks for itself only.
+            Message::SyncStatus(status) if status.node != received.header.sender => {
+                self.misattributed_reports += 1;
+            }
             Message::SyncStatus(status) => self.health.on_report(now, &status),
             Message::CommandAck(ack) => {
                 let from = received.header.sender;

@@ -28,6 +28,9 @@ pub struct PeerEndpointStats {
     /// Authentic messages a peer has no business sending another (commands,
     /// acknowledgements): agents do not steer each other.
     pub ignored: u64,
+    /// Reports about another node than their sender: a peer speaks for
+    /// itself only, so none can make the others see a third one locked.
+    pub misattributed: u64,
 }
 
 pub struct PeerEndpoint {
@@ -87,7 +90,11 @@ impl PeerEndpoint {
     pub fn receive(&mut self, now: Time, bytes: &[u8]) -> Result<(), Rejection> {
         let received = self.link.receive(now, bytes);
         self.drain_link_events();
-        match received?.message {
+        let received = received?;
+        match received.message {
+            Message::SyncStatus(status) if status.node != received.header.sender => {
+                self.stats.misattributed += 1;
+            }
             Message::SyncStatus(status) => {
                 self.stats.reports_received += 1;
                 self.health.on_report(now, &status);

@@ -217,7 +217,7 @@ fn a_partitioned_agent_and_the_rest_see_each_other_lost_then_agree() {
 }
 
 #[test]
-fn commands_from_a_peer_are_ignored() {
+fn commands_and_reports_for_another_from_a_peer_are_ignored() {
     let mut a = agent(0, 1, Time::ZERO);
     let mut b = agent(1, 1, Time::ZERO);
     // A peer's link can seal a command; no agent obeys one.
@@ -243,6 +243,13 @@ fn commands_from_a_peer_are_ignored() {
     let bytes = link.encode(&command).unwrap();
     assert_eq!(a.receive(Time(MS), &bytes), Ok(()));
     assert_eq!(a.stats().ignored, 1);
+    // Nor may a peer speak for another: node 2 saying node 1 is locked is
+    // not believed.
+    let forged = Message::SyncStatus(LOCKED.status(NodeId(1), Time(MS)));
+    let bytes = link.encode(&forged).unwrap();
+    assert_eq!(a.receive(Time(MS), &bytes), Ok(()));
+    assert_eq!(a.stats().misattributed, 1);
+    assert_eq!(a.health().camera(NodeId(1)), Some(CameraHealth::Acquiring));
     // And reports are judged: b's report makes it locked in a's view.
     b.handle_timeout(Time(MS), LOCKED);
     let report = b.poll_transmit().unwrap();

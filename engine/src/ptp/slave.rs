@@ -33,7 +33,7 @@ const RESTART_SILENCE: Nanos = Nanos::from_secs(60);
 /// outliers (Syncs held back by reordering, a stamp gone wrong) can stay in
 /// s2 while its clock swings by milliseconds, and a frame stamped then must
 /// not claim a lock it does not have.
-const LOCKED_OFFSET_BOUND: Nanos = Nanos::from_millis(1);
+pub(crate) const LOCKED_OFFSET_BOUND: Nanos = Nanos::from_millis(1);
 const LOCK_WINDOW: usize = 8;
 
 /// The drift `coasting_uncertainty` allows, ppm: the ±100 ppm of the

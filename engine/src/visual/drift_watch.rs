@@ -32,8 +32,6 @@ pub struct Trend {
     pub drift_ppm: f64,
     /// The standard uncertainty of `offset_ns` (ns).
     pub sigma_ns: f64,
-    /// From the first sample to the latest.
-    pub span: Nanos,
 }
 
 impl DriftWatch {
@@ -46,22 +44,6 @@ impl DriftWatch {
 
     pub fn clear(&mut self) {
         self.samples.clear();
-    }
-
-    pub fn len(&self) -> usize {
-        self.samples.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.samples.is_empty()
-    }
-
-    /// From the first sample to the latest.
-    pub fn span(&self) -> Nanos {
-        match (self.samples.first(), self.samples.last()) {
-            (Some(a), Some(b)) => Nanos(b.0 - a.0),
-            _ => Nanos::ZERO,
-        }
     }
 
     /// The robust line through the samples, once there are at least four.
@@ -104,7 +86,6 @@ impl DriftWatch {
             // The line's end is known about as well as its middle, twice
             // less well than a mean: 2σ/√n.
             sigma_ns: 2.0 * scatter / independent.sqrt(),
-            span: Nanos(span),
         })
     }
 }
@@ -156,7 +137,6 @@ mod tests {
         assert!((t.offset_ns - truth_now).abs() < 0.1e6, "{t:?}");
         assert!((t.drift_ppm - 3.0).abs() < 1.0, "{t:?}");
         assert!(t.sigma_ns < 0.3e6, "{t:?}");
-        assert_eq!(t.span, Nanos(59 * SECOND));
     }
 
     #[test]

@@ -297,6 +297,18 @@ impl VisualEstimator {
         }
     }
 
+    /// The camera restarted: its clock is a new one, anywhere again. It is
+    /// searched for afresh (the acquisition range, centred on nothing), and
+    /// nothing seen of the old clock — offsets, drift, marks — is kept.
+    pub fn forget(&mut self, camera: usize) {
+        if camera >= self.found.len() {
+            return;
+        }
+        self.adjusted(camera, Nanos::ZERO, true);
+        self.found[camera] = false;
+        self.centres[camera] = 0.0;
+    }
+
     /// Feeds the camera's flash finder (made at its first frame, if its
     /// sensor has a rolling shutter); keeps the marks it makes.
     fn look_for_flash(&mut self, camera: usize, stamp: i64, frame: &LumaFrame<'_>) {

@@ -23,7 +23,8 @@ pub struct HybridLoop {
     corrector: HybridCorrector,
     /// Per camera, its last frame's stamp error (stamp − true capture, ns).
     stamp_errors: Vec<Option<i64>>,
-    /// Per camera, the last command applied (its window restarted then).
+    /// Per camera, when the last command applied was whole in its stamps
+    /// (grandmaster time; its window restarted then).
     applied_at: Vec<Option<i64>>,
     /// Per camera, a command whose step the camera is slewing: until its lag
     /// closes (true time) its frames show a clock between the two, and are
@@ -189,7 +190,9 @@ impl HybridLoop {
             self.slewing[camera] = None;
             self.awaiting[camera] = false;
             self.frequencies[camera] = 0.0;
-            self.estimator.adjusted(camera, Nanos::ZERO, true);
+            // Its frames count again from its first command in this boot.
+            self.applied_at[camera] = None;
+            self.estimator.forget(camera);
             self.corrector.restarted(camera);
         }
     }
