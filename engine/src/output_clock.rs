@@ -85,6 +85,9 @@ impl OutputClock {
 
     /// The earliest base reading at which output time has reached `target`.
     pub fn base_at(&self, target: Time) -> Time {
+        if self.lag.remaining == 0 {
+            return self.steered.base_at(target);
+        }
         // The lag changes slowly (at most `rate`, far below 1): settle it by
         // fixed-point iteration, then make the answer exact by stepping.
         let mut base = self.steered.base_at(target);

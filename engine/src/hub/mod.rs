@@ -372,16 +372,17 @@ impl Hub {
         if bounded.len() < 2 {
             return;
         }
+        // The median of the others, from one sorted list of all: without
+        // its own arrival, the list's element `m` moves up one if the frame
+        // came before it. (Equal arrivals give the same value either way.)
+        let mut all: Vec<Time> = bounded.iter().map(|&(_, t)| t).collect();
+        all.sort_unstable();
+        let m = (all.len() - 2) / 2;
         let early: Vec<usize> = bounded
             .iter()
-            .filter(|&&(c, at)| {
-                let mut others: Vec<Time> = bounded
-                    .iter()
-                    .filter(|&&(o, _)| o != c)
-                    .map(|&(_, t)| t)
-                    .collect();
-                others.sort_unstable();
-                let median = others[(others.len() - 1) / 2];
+            .filter(|&&(_, at)| {
+                let own = all.partition_point(|&t| t < at);
+                let median = if m < own { all[m] } else { all[m + 1] };
                 at + self.config.window + FUTURE_MARGIN < median
             })
             .map(|&(c, _)| c)
