@@ -5,7 +5,9 @@
 //! hearing the same reports therefore hold the same view, one liveness
 //! timeout and a path delay apart at most; an agent cut off from the others
 //! sees them lost while they see it lost, which is what an operator at
-//! either side must be told.
+//! either side must be told. A restarted agent did not hear what came
+//! before: until a camera locks again it calls "acquiring" what the others
+//! call "resyncing" (both: not locked).
 //!
 //! The driver hands it datagrams with `now` (the agent's base clock), sends
 //! every `poll_transmit` datagram to every peer, reports what `poll_alert`
