@@ -74,6 +74,15 @@ struct Steered {
     judge_at: Option<i64>,
 }
 
+impl Steered {
+    /// After a command (or a restart) its estimates speak of another clock.
+    fn forget_estimates(&mut self) {
+        self.previous = None;
+        self.watch.clear();
+        self.judge_at = None;
+    }
+}
+
 pub struct HybridCorrector {
     config: CorrectorConfig,
     /// Per camera: `Some` for the cameras the pictures steer.
@@ -102,9 +111,7 @@ impl HybridCorrector {
     pub fn restarted(&mut self, camera: usize) {
         if let Some(Some(s)) = self.cameras.get_mut(camera) {
             s.frequency_ppb = 0.0;
-            s.previous = None;
-            s.watch.clear();
-            s.judge_at = None;
+            s.forget_estimates();
         }
     }
 
@@ -152,9 +159,7 @@ impl HybridCorrector {
         if step == Nanos::ZERO && frequency_ppb == steered.frequency_ppb {
             return None;
         }
-        steered.previous = None;
-        steered.watch.clear();
-        steered.judge_at = None;
+        steered.forget_estimates();
         steered.sequence += 1;
         steered.frequency_ppb = frequency_ppb;
         self.commands += 1;
